@@ -1,0 +1,214 @@
+import type { Clock, RandomSource } from './clock.js';
+import { constantTimeEqual, sha256Base64Url } from './hashing.js';
+import type { Carrier, Session, User } from './model.js';
+import { generateSessionToken, parseSessionToken } from './session-token.js';
+import type { Stores } from '../stores/types.js';
+
+/**
+ * The session model every carrier shares (DESIGN §1): create, validate, list, revoke, sweep.
+ *
+ * Validation is the hot path of every authenticated request, so validated sessions are cached
+ * in memory. The cache is only safe because every way a session can stop being valid evicts
+ * it: our own writes evict directly, writes by other processes change the store's external
+ * change counter (checked on every request, a few hundred ns), and expiry is re-checked
+ * against the clock on every hit. A store that cannot offer the counter gets no cache.
+ */
+
+/** Session timing, from the configuration. */
+export interface SessionPolicy {
+  readonly idleTimeoutMs: number;
+  readonly absoluteLifetimeMs: number;
+  readonly touchIntervalMs: number;
+  readonly cacheSize: number;
+}
+
+/** A validated session with its user. */
+export interface ValidatedSession {
+  readonly session: Session;
+  readonly user: User;
+}
+
+/** Where a new session comes from (shown in the device list). */
+export interface SessionOrigin {
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+/** The session operations. */
+export interface SessionManager {
+  /** Creates a session; the token is returned once and never stored. */
+  createSession(userId: string, carrier: Carrier, origin: SessionOrigin): Promise<{ session: Session; token: string }>;
+  /** The session and user for a token, or null when invalid, expired or revoked. */
+  validateSessionToken(token: string): Promise<ValidatedSession | null>;
+  /** The session by id with the same validity checks (for token carriers, which carry the id). */
+  validateSessionId(sessionId: string): Promise<ValidatedSession | null>;
+  /** The user's live sessions, newest first. */
+  listUserSessions(userId: string): Promise<Session[]>;
+  revokeSession(sessionId: string): Promise<boolean>;
+  /** Revokes one session only if it is the user's. */
+  revokeUserSession(userId: string, sessionId: string): Promise<boolean>;
+  /** Revokes all the user's sessions (but `exceptId`); returns the revoked ids. */
+  revokeUserSessions(userId: string, exceptId?: string): Promise<string[]>;
+  markReauthenticated(sessionId: string): Promise<boolean>;
+  /** Drops every cached session (after user-level changes: password, disable). */
+  invalidateCache(): void;
+  /** Removes expired sessions from the store; returns how many. */
+  sweepExpiredSessions(): Promise<number>;
+  /** True when a session is within its idle and absolute lifetime at `now`. */
+  isLive(session: Session, now: number): boolean;
+  /** When the session will end if unused from now on. */
+  idleExpiresAt(session: Session): number;
+}
+
+interface CacheEntry {
+  session: Session;
+  user: User;
+}
+
+/** Creates the session manager over the stores. */
+export function createSessionManager(
+  stores: Pick<Stores, 'sessions' | 'users'>,
+  policy: SessionPolicy,
+  clock: Clock,
+  random: RandomSource,
+): SessionManager {
+  const cache = new Map<string, CacheEntry>();
+  let lastCounter = stores.sessions.externalChangeCounter();
+  const cacheEnabled = policy.cacheSize > 0 && lastCounter !== null;
+  // Bumped on every eviction: a store read that started before an eviction must not put its
+  // (possibly revoked) result into the cache afterwards.
+  let epoch = 0;
+
+  const evict = (sessionId: string): void => {
+    epoch++;
+    cache.delete(sessionId);
+  };
+  const invalidateCache = (): void => {
+    epoch++;
+    cache.clear();
+  };
+  const syncWithStore = (): void => {
+    if (!cacheEnabled) return;
+    const counter = stores.sessions.externalChangeCounter();
+    if (counter !== lastCounter) {
+      lastCounter = counter;
+      invalidateCache();
+    }
+  };
+
+  const isLive = (session: Session, now: number): boolean =>
+    now < session.expiresAt && now < session.lastSeenAt + policy.idleTimeoutMs;
+
+  const load = async (sessionId: string): Promise<CacheEntry | null> => {
+    syncWithStore();
+    const cached = cache.get(sessionId);
+    if (cached) return cached;
+    const startEpoch = epoch;
+    const session = await stores.sessions.findSession(sessionId);
+    if (!session) return null;
+    const user = await stores.users.findUserById(session.userId);
+    if (!user) return null;
+    const entry = { session, user };
+    if (cacheEnabled && startEpoch === epoch) {
+      if (cache.size >= policy.cacheSize) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      cache.set(sessionId, entry);
+    }
+    return entry;
+  };
+
+  const checkAndTouch = async (entry: CacheEntry): Promise<ValidatedSession | null> => {
+    const now = clock.now();
+    const { session, user } = entry;
+    if (!isLive(session, now) || user.disabled || session.createdAt < user.sessionsValidAfter) {
+      evict(session.id);
+      return null;
+    }
+    // Sliding renewal without a write per request: lastSeenAt moves at most once per touch
+    // interval. The idle timeout is therefore enforced up to one interval *early*, never late.
+    if (now - session.lastSeenAt >= policy.touchIntervalMs) {
+      const touched = await stores.sessions.touchSession(session.id, now);
+      if (!touched) {
+        evict(session.id);
+        return null;
+      }
+      entry.session = { ...session, lastSeenAt: now };
+    }
+    return { session: entry.session, user };
+  };
+
+  return {
+    async createSession(userId, carrier, origin) {
+      const now = clock.now();
+      const { sessionId, secret, token } = generateSessionToken(random);
+      const record = {
+        id: sessionId,
+        userId,
+        carrier,
+        secretHash: sha256Base64Url(secret),
+        createdAt: now,
+        expiresAt: now + policy.absoluteLifetimeMs,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      };
+      await stores.sessions.createSession(record);
+      const session: Session = { ...record, lastSeenAt: now, authenticatedAt: now, refreshGeneration: 0, refreshRotatedAt: now };
+      return { session, token };
+    },
+
+    async validateSessionToken(token) {
+      const parts = parseSessionToken(token);
+      if (!parts) return null;
+      const entry = await load(parts.sessionId);
+      // Compare the secret's hash, not the secret: the store never holds a usable token, and
+      // the constant-time comparison reveals nothing about how much of a guess matched.
+      if (!entry || !constantTimeEqual(sha256Base64Url(parts.secret), entry.session.secretHash)) return null;
+      return checkAndTouch(entry);
+    },
+
+    async validateSessionId(sessionId) {
+      const entry = await load(sessionId);
+      return entry ? checkAndTouch(entry) : null;
+    },
+
+    async listUserSessions(userId) {
+      const now = clock.now();
+      const user = await stores.users.findUserById(userId);
+      const sessions = await stores.sessions.listUserSessions(userId);
+      return sessions
+        .filter((s) => isLive(s, now) && (!user || s.createdAt >= user.sessionsValidAfter))
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+    },
+
+    async revokeSession(sessionId) {
+      evict(sessionId);
+      return stores.sessions.deleteSession(sessionId);
+    },
+
+    async revokeUserSession(userId, sessionId) {
+      evict(sessionId);
+      return stores.sessions.deleteUserSession(userId, sessionId);
+    },
+
+    async revokeUserSessions(userId, exceptId) {
+      const ids = await stores.sessions.deleteUserSessions(userId, exceptId);
+      for (const id of ids) evict(id);
+      return ids;
+    },
+
+    async markReauthenticated(sessionId) {
+      evict(sessionId);
+      return stores.sessions.setAuthenticatedAt(sessionId, clock.now());
+    },
+
+    invalidateCache,
+
+    sweepExpiredSessions: () => stores.sessions.deleteExpiredSessions(clock.now(), policy.idleTimeoutMs),
+
+    isLive,
+
+    idleExpiresAt: (session) => Math.min(session.expiresAt, session.lastSeenAt + policy.idleTimeoutMs),
+  };
+}

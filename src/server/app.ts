@@ -1,0 +1,106 @@
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { AuthContext } from '../core/authenticate.js';
+import { AuthenticationError } from '../core/errors.js';
+import type { AuthRequest } from '../core/request.js';
+import type { Tessera } from '../core/tessera.js';
+import { serializeClearedCookie } from './cookies.js';
+import type { Observability } from './observability.js';
+import { createProblem, rawProblemResponse, sendProblem, toProblem } from './problem.js';
+import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerSessionRoutes } from './routes/session-routes.js';
+
+/**
+ * The HTTP server: Fastify with our error mapping, strict body parsing and the auth routes.
+ * Routes stay thin; every rule lives in the core.
+ */
+
+/** What route modules get. */
+export interface RouteContext {
+  readonly tessera: Tessera;
+  readonly observability: Observability;
+  /** The core's view of a Fastify request. */
+  toAuthRequest(request: FastifyRequest): AuthRequest;
+  /** The caller, or a 401 `unauthenticated` (CSRF enforced for cookie-carried unsafe methods). */
+  requireAuth(request: FastifyRequest): Promise<AuthContext>;
+}
+
+/** Builds the Fastify app (not listening yet). */
+export async function buildServer(tessera: Tessera, observability: Observability): Promise<FastifyInstance> {
+  const { config } = tessera;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+    // Errors Node raises before a request object exists (malformed request line, oversized
+    // headers) still get a problem document instead of Node's bare 400/431.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const code = (error as NodeJS.ErrnoException).code;
+      const response =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? rawProblemResponse(431, 'headers_too_large', 'The request headers are too large.')
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? rawProblemResponse(408, 'bad_request', 'The request took too long.')
+            : rawProblemResponse(400, 'bad_request', 'The request is malformed.');
+      socket.end(response);
+    },
+  });
+
+  // JSON only (X-07): text/plain is a "simple" content type a cross-site form or no-cors
+  // fetch can send without a CORS preflight, so it must not reach the API.
+  app.removeContentTypeParser('text/plain');
+
+  const toAuthRequest = (request: FastifyRequest): AuthRequest => ({
+    method: request.method,
+    headers: request.headers,
+    ip: request.ip ?? null,
+  });
+
+  const { sessionValidations } = observability.metrics;
+  const requireAuth = async (request: FastifyRequest): Promise<AuthContext> => {
+    let context: AuthContext | null;
+    try {
+      context = await tessera.authenticator.authenticate(toAuthRequest(request));
+    } catch (error) {
+      sessionValidations.inc({ result: error instanceof AuthenticationError ? 'invalid' : 'refused' });
+      throw error;
+    }
+    if (!context) {
+      sessionValidations.inc({ result: 'missing' });
+      throw new AuthenticationError('unauthenticated', 'Sign in first.');
+    }
+    sessionValidations.inc({ result: 'valid' });
+    return context;
+  };
+
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500 && problem.code !== 'store_unavailable') {
+      observability.logger.error({ err: error, route: request.routeOptions.url }, 'request failed');
+    }
+    // A dead session cookie is cleared so the browser stops sending it.
+    if (problem.code === 'invalid_session') reply.header('set-cookie', serializeClearedCookie(tessera.cookieNames.session, config));
+    return sendProblem(reply, problem, error);
+  });
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, createProblem(404, 'not_found', 'No such endpoint.')));
+
+  const { requestDuration } = observability.metrics;
+  app.addHook('onResponse', (request, reply, done) => {
+    requestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  const context: RouteContext = { tessera, observability, toAuthRequest, requireAuth };
+  registerAccountRoutes(app, context);
+  registerSessionRoutes(app, context);
+  registerHealthRoutes(app, context);
+  return app;
+}

@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { toPublicUser } from '../../core/accounts.js';
+import type { AuthContext } from '../../core/authenticate.js';
+import { ForbiddenError, NotFoundError } from '../../core/errors.js';
+import { isSessionId } from '../../core/session-token.js';
+import type { RouteContext } from '../app.js';
+import { serializeClearedCookie } from '../cookies.js';
+import { toSessionListItem, toSessionView } from '../views.js';
+
+/** Who am I, the device list, sign-out, revocation and the CSRF token. */
+export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { tessera } = ctx;
+  const { config, sessions } = tessera;
+  const clearCookie = serializeClearedCookie(tessera.cookieNames.session, config);
+
+  const noContent = (reply: FastifyReply, auth: AuthContext): FastifyReply => {
+    if (auth.viaCookie) reply.header('set-cookie', clearCookie);
+    return reply.code(204).header('cache-control', 'no-store').send();
+  };
+
+  app.get('/auth/session', async (request, reply) => {
+    const auth = await ctx.requireAuth(request);
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ user: toPublicUser(auth.user), session: toSessionView(auth.session, sessions) });
+  });
+
+  app.get('/auth/csrf', async (request, reply) => {
+    const auth = await ctx.requireAuth(request);
+    return reply.header('cache-control', 'no-store').send({ csrfToken: tessera.csrfTokenFor(auth.session.id) });
+  });
+
+  app.get('/auth/sessions', async (request, reply) => {
+    const auth = await ctx.requireAuth(request);
+    const list = await sessions.listUserSessions(auth.user.id);
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ sessions: list.map((session) => toSessionListItem(session, auth.session.id)) });
+  });
+
+  app.post('/auth/logout', async (request, reply) => {
+    const auth = await ctx.requireAuth(request);
+    await sessions.revokeSession(auth.session.id);
+    tessera.events({ type: 'logout', userId: auth.user.id, sessionId: auth.session.id });
+    return noContent(reply, auth);
+  });
+
+  app.post('/auth/logout-all', async (request, reply) => {
+    const auth = await ctx.requireAuth(request);
+    const now = tessera.clock.now();
+    // The not-before instant also covers a sign-in racing with this call.
+    await tessera.stores.users.setSessionsValidAfter(auth.user.id, now);
+    const revoked = await sessions.revokeUserSessions(auth.user.id);
+    sessions.invalidateCache();
+    tessera.events({ type: 'logout_all', userId: auth.user.id, count: revoked.length });
+    return noContent(reply, auth);
+  });
+
+  app.delete<{ Params: { id: string } }>('/auth/sessions/:id', async (request, reply) => {
+    const auth = await ctx.requireAuth(request);
+    const { id } = request.params;
+    if (id === auth.session.id) {
+      await sessions.revokeSession(id);
+      tessera.events({ type: 'logout', userId: auth.user.id, sessionId: id });
+      return noContent(reply, auth);
+    }
+    // Ending another device needs a recent password proof (ASVS 5.0 7.5.2), so a stolen
+    // session cannot lock the owner out of their own account.
+    if (tessera.clock.now() - auth.session.authenticatedAt > config.session.reauthenticationWindowMs) {
+      throw new ForbiddenError('reauthentication_required', 'Confirm your password (POST /auth/reauthenticate) first.');
+    }
+    if (!isSessionId(id) || !(await sessions.revokeUserSession(auth.user.id, id))) {
+      throw new NotFoundError('No such session.');
+    }
+    tessera.events({ type: 'session_revoked', userId: auth.user.id, sessionId: id, by: 'user' });
+    return reply.code(204).header('cache-control', 'no-store').send();
+  });
+}

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConfigOverrides, TesseraConfig } from '../core/config.js';
+import { type Tessera, createTessera } from '../core/tessera.js';
+import type { Stores } from '../stores/types.js';
+import type { Clock } from '../core/clock.js';
+import { buildServer } from './app.js';
+import { loadConfig } from './load-config.js';
+import { type Observability, createObservability } from './observability.js';
+import { openConfiguredStores } from './open-stores.js';
+import { loadOrCreateMasterSecret } from './secrets.js';
+
+/** A running server and how to stop it. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly tessera: Tessera;
+  readonly observability: Observability;
+  /** The URL it listens on. */
+  readonly url: string;
+  /** Stops accepting, finishes in-flight requests, stops the sweeper, closes the stores. */
+  close(): Promise<void>;
+}
+
+/** Options for `startServer` (tests pass stores and overrides; `tessera serve` passes none). */
+export interface StartOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly overrides?: ConfigOverrides;
+  readonly config?: TesseraConfig;
+  readonly stores?: Stores;
+  readonly observability?: Observability;
+  /** Injected clock (tests move time instead of sleeping). */
+  readonly clock?: Clock;
+}
+
+/** Loads the configuration, opens the stores, and listens. */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadConfig(env, options.overrides);
+  const observability = options.observability ?? createObservability(config.logLevel);
+  const masterSecret = loadOrCreateMasterSecret(config.dataDir, env);
+  const stores = options.stores ?? openConfiguredStores(config);
+  const tessera = await createTessera({ config, stores, masterSecret, events: observability.events, ...(options.clock ? { clock: options.clock } : {}) });
+  const app = await buildServer(tessera, observability);
+  const address = await app.listen({ host: config.host, port: config.port });
+
+  const sweeper = setInterval(() => {
+    tessera.sweep().catch((error: unknown) => observability.logger.warn({ err: error }, 'sweep failed'));
+  }, config.session.sweepIntervalMs);
+  sweeper.unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    tessera,
+    observability,
+    url: address.replace('0.0.0.0', '127.0.0.1'),
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweeper);
+        await app.close();
+        await stores.close();
+      })();
+      return closing;
+    },
+  };
+}
