@@ -3,6 +3,8 @@ import { isTesseraError } from '../core/errors.js';
 import { runServe } from './serve-command.js';
 import { runSessionsCommand } from './sessions-command.js';
 import { runUsersCommand } from './users-command.js';
+import { runKeysCommand } from './keys-command.js';
+import { runInit } from './init-command.js';
 import { type CliIo, processIo } from './io.js';
 
 /** The `tessera` command: serve, users, sessions. */
@@ -10,6 +12,7 @@ import { type CliIo, processIo } from './io.js';
 const HELP = `Usage: tessera <command> [options]
 
 Commands:
+  init                         Answer three questions, get a configuration that fits
   serve                        Start the server (PORT, HOST, TESSERA_DATA_DIR, ...)
   users create --email EMAIL   Create a user (password from --password-stdin or a prompt)
   users list                   List users
@@ -17,6 +20,8 @@ Commands:
   sessions list --user EMAIL   List a user's live sessions
   sessions revoke --id ID      End one session
   sessions revoke --user EMAIL End every session of a user
+  keys list                    Signing keys and their state (next, current, retired)
+  keys rotate [--immediate]    Create a new signing key
 
 Run "tessera <command> --help" for a command's options.
 Configuration comes from the environment (see the README); the CLI uses the same store as the server.`;
@@ -32,6 +37,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         return await runUsersCommand(rest, io);
       case 'sessions':
         return await runSessionsCommand(rest, io);
+      case 'keys':
+        return await runKeysCommand(rest, io);
+      case 'init':
+        return await runInit(rest, io);
       case undefined:
       case 'help':
       case '--help':

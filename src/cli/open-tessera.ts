@@ -10,5 +10,11 @@ export async function openTesseraForCli(io: CliIo): Promise<Tessera> {
   const config = loadConfig(io.env);
   const stores = openConfiguredStores(config);
   const observability = createObservability(io.env.TESSERA_LOG_LEVEL ?? 'warn', process.stderr);
-  return createTessera({ config, stores, masterSecret: loadOrCreateMasterSecret(config.dataDir, io.env), events: observability.events });
+  return createTessera({
+    config,
+    stores,
+    masterSecret: loadOrCreateMasterSecret(config.dataDir, io.env),
+    keyEncryptionSecret: io.env.TESSERA_KEY_ENCRYPTION_SECRET,
+    events: observability.events,
+  });
 }

@@ -60,8 +60,7 @@ export async function runSessionsCommand(argv: readonly string[], io: CliIo): Pr
       }
       return 0;
     }
-    await tessera.stores.users.setSessionsValidAfter(user.id, tessera.clock.now());
-    const ids = await tessera.sessions.revokeUserSessions(user.id);
+    const ids = await tessera.sessions.revokeUser(user.id);
     tessera.events({ type: 'logout_all', userId: user.id, count: ids.length });
     io.out(`Revoked ${ids.length} session${ids.length === 1 ? '' : 's'}.`);
     return 0;

@@ -146,7 +146,10 @@ export function createAccounts(deps: AccountDeps): Accounts {
       return { user, session, token };
     },
 
-    async changePassword(current, user, currentPassword, newPassword, origin) {
+    async changePassword(current, cachedUser, currentPassword, newPassword, origin) {
+      // The session cache may hold an older hash (a rehash at sign-in); the compare-and-set
+      // below must start from the stored one.
+      const user = (await users.findUserById(cachedUser.id)) ?? cachedUser;
       const policyErrors = checkPasswordPolicy(newPassword, config.password, 'newPassword');
       if (policyErrors.length > 0) throw new BadRequestError('validation_failed', 'The request has invalid fields.', policyErrors);
       await rateLimiter.consume(`login:account:${user.email}`, config.rateLimit.loginPerAccount);
@@ -158,17 +161,17 @@ export function createAccounts(deps: AccountDeps): Accounts {
       if (!(await users.updatePasswordHash(user.id, user.passwordHash, newHash, now))) {
         throw new AuthenticationError('invalid_credentials', 'The password was changed meanwhile; sign in again.');
       }
-      // Every existing session, this one included, ends; the caller gets a fresh session id
-      // (OWASP: renew the session id on privilege change), so a stolen cookie dies here too.
-      await users.setSessionsValidAfter(user.id, now);
-      await sessions.revokeUserSessions(user.id);
-      sessions.invalidateCache();
+      // Every existing session, this one included, ends with its tokens; the caller gets a
+      // fresh session id (OWASP: renew the id on privilege change), so a stolen cookie or
+      // refresh token dies here too (S-08, R-06).
+      await sessions.revokeUser(user.id);
       const { session, token } = await sessions.createSession(user.id, current.carrier, origin);
       events({ type: 'password_changed', userId: user.id, sessionId: session.id });
       return { user: { ...user, passwordHash: newHash, sessionsValidAfter: now }, session, token };
     },
 
-    async reauthenticate(session, user, password, ip) {
+    async reauthenticate(session, cachedUser, password, ip) {
+      const user = (await users.findUserById(cachedUser.id)) ?? cachedUser;
       await rateLimiter.consume(`login:account:${user.email}`, config.rateLimit.loginPerAccount);
       if (!(await verifyPassword(user.passwordHash, password))) {
         events({ type: 'login_failed', reason: 'invalid_credentials', ip });
@@ -181,10 +184,7 @@ export function createAccounts(deps: AccountDeps): Accounts {
     async setUserDisabled(userId, disabled) {
       const now = clock.now();
       if (!(await users.setDisabled(userId, disabled, now))) return false;
-      if (disabled) {
-        await users.setSessionsValidAfter(userId, now);
-        await sessions.revokeUserSessions(userId);
-      }
+      if (disabled) await sessions.revokeUser(userId);
       sessions.invalidateCache();
       events({ type: 'user_disabled', userId, disabled });
       return true;

@@ -6,14 +6,17 @@ import type { Carrier, Session, User } from './model.js';
 import { type AuthRequest, isSafeMethod, singleHeader } from './request.js';
 import { type OriginPolicy, judgeRequestOrigin } from './request-origin.js';
 import type { SessionManager } from './sessions.js';
+import type { AccessTokenClaims } from './tokens/access-token-claims.js';
 
 /**
- * Decides who a request is. Precedence is fixed (H-01): if an `Authorization` header is
- * present it alone decides — the cookie is ignored and a bad bearer token is a 401, never a
- * fall-back to the cookie. That cannot skip CSRF: a cross-site page cannot attach an
- * `Authorization` header without a CORS preflight, which Tessera never grants, and without
- * one there is no ambient credential to abuse. Otherwise the session cookie decides, and every
- * unsafe method it authenticates must pass the CSRF check.
+ * Decides who a request is, by a fixed precedence (H-01):
+ *  1. an `Authorization` header, if present, alone decides: cookies are ignored and a bad
+ *     bearer token is a 401, never a fall-back to a cookie. This cannot skip CSRF: a cross-site
+ *     page cannot attach `Authorization` without a CORS preflight, which Tessera never grants,
+ *     and a request without it carries no ambient credential;
+ *  2. else the session cookie (cookie carrier);
+ *  3. else the access-token cookie (hybrid carrier).
+ * Whenever a cookie authenticates an unsafe method, the CSRF check applies.
  */
 
 /** Who the request is, and how they proved it. */
@@ -24,10 +27,9 @@ export interface AuthContext {
   readonly carrier: Carrier;
   /** True when a cookie authenticated the request (so CSRF rules applied). */
   readonly viaCookie: boolean;
+  /** The verified access-token claims (bearer and hybrid). */
+  readonly claims?: AccessTokenClaims;
 }
-
-/** Verifies bearer credentials; supplied by the token carrier. */
-export type BearerAuthenticator = (authorization: string, request: AuthRequest) => Promise<AuthContext>;
 
 /** Options of one authentication. */
 export interface AuthenticateOptions {
@@ -55,8 +57,12 @@ export interface AuthenticatorDeps {
   readonly cookieNames: CookieNames;
   readonly csrfKey: Uint8Array;
   readonly originPolicy: OriginPolicy;
-  readonly bearer?: BearerAuthenticator | undefined;
+  /** The strict access-token verifier (synchronous; throws AuthenticationError). */
+  readonly verifyAccessToken: (token: string) => AccessTokenClaims;
 }
+
+// RFC 6750 §2.1: "Bearer" (any case), one space, a b64token.
+const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /** Creates the request authenticator. */
 export function createRequestAuthenticator(deps: AuthenticatorDeps): RequestAuthenticator {
@@ -73,22 +79,38 @@ export function createRequestAuthenticator(deps: AuthenticatorDeps): RequestAuth
     }
   };
 
+  /** Verifies an access token and finds its live session (the server's own routes need the user). */
+  const fromAccessToken = async (token: string, carrier: Carrier, viaCookie: boolean): Promise<AuthContext> => {
+    const claims = deps.verifyAccessToken(token);
+    const validated = await sessions.validateSessionId(claims.sid);
+    if (!validated || validated.user.id !== claims.sub) {
+      throw new AuthenticationError('token_revoked', 'The session of this token has ended.');
+    }
+    return { ...validated, carrier, viaCookie, claims };
+  };
+
   return {
     async authenticate(request, options) {
-      const authorization = request.headers.authorization;
-      if (authorization !== undefined) {
-        const value = singleHeader(request.headers, 'authorization');
-        if (value === null || !deps.bearer) {
-          throw new AuthenticationError('invalid_token', 'Bearer tokens are not accepted here.');
-        }
-        return deps.bearer(value, request);
+      const csrf = options?.csrf !== false && !isSafeMethod(request.method);
+      if (request.headers.authorization !== undefined) {
+        const match = BEARER.exec(singleHeader(request.headers, 'authorization') ?? '');
+        if (!match) throw new AuthenticationError('invalid_token', 'The Authorization header must be "Bearer <access token>".');
+        return fromAccessToken(match[1] as string, 'bearer', false);
       }
-      const token = readCookie(request.headers, cookieNames.session);
-      if (token === null) return null;
-      const validated = await sessions.validateSessionToken(token);
-      if (!validated) throw new AuthenticationError('invalid_session', 'The session is invalid or has expired.');
-      if (options?.csrf !== false && !isSafeMethod(request.method)) assertCsrf(request, validated.session.id);
-      return { ...validated, carrier: validated.session.carrier, viaCookie: true };
+      const sessionToken = readCookie(request.headers, cookieNames.session);
+      if (sessionToken !== null) {
+        const validated = await sessions.validateSessionToken(sessionToken);
+        if (!validated) throw new AuthenticationError('invalid_session', 'The session is invalid or has expired.');
+        if (csrf) assertCsrf(request, validated.session.id);
+        return { ...validated, carrier: 'cookie', viaCookie: true };
+      }
+      const accessToken = readCookie(request.headers, cookieNames.access);
+      if (accessToken !== null) {
+        const context = await fromAccessToken(accessToken, 'hybrid', true);
+        if (csrf) assertCsrf(request, context.session.id);
+        return context;
+      }
+      return null;
     },
 
     assertCsrf,

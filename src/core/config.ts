@@ -3,6 +3,7 @@
  * environment and a file lives in `load-config.ts`; this file has no I/O.
  */
 import { ConfigurationError } from './errors.js';
+import { CARRIERS, type Carrier } from './model.js';
 
 /** Argon2id cost parameters. */
 export interface Argon2Parameters {
@@ -60,6 +61,35 @@ export interface TesseraConfig {
     readonly loginPerAccount: RateLimitRule;
     readonly registerPerIp: RateLimitRule;
   };
+  readonly tokens: {
+    /** `iss` of every token; defaults to the public URL. */
+    readonly issuer: string;
+    /** `aud` of access tokens; defaults to the public URL. */
+    readonly audience: string;
+    readonly accessTokenTtlMs: number;
+    /** Bearer and hybrid sessions end when not refreshed for this long. */
+    readonly refreshIdleTimeoutMs: number;
+    /** Bearer and hybrid sessions end this long after sign-in, whatever the activity. */
+    readonly refreshAbsoluteLifetimeMs: number;
+    /** The previous refresh token still gets the current pair this long (two tabs at once). */
+    readonly refreshGraceMs: number;
+    readonly algorithm: 'ES256' | 'RS256' | 'EdDSA';
+    readonly keyRotationIntervalMs: number;
+    /** The next key is published this long before it signs (longer than any JWKS cache). */
+    readonly keyPrepublishMs: number;
+    readonly clockSkewMs: number;
+    /** `aud` of the internal tokens `/auth/verify` gives services behind a gateway. */
+    readonly internalAudience: string;
+    readonly internalTokenTtlMs: number;
+    readonly verifiedCacheSize: number;
+  };
+  /**
+   * Which carrier each kind of client uses (written by `tessera init`). Sign-in accepts only
+   * the carriers named here, so a deployment without mobile clients can refuse bearer tokens.
+   */
+  readonly carriers: Readonly<Record<string, Carrier>>;
+  /** Clients (gateways, verifiers) allowed to call introspection, revocation and the revocation feed. */
+  readonly clients: readonly { readonly id: string; readonly secret: string }[];
   readonly bodyLimitBytes: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Session store: `sqlite` (default, in the data directory), `memory`, or a URL in later releases. */
@@ -71,6 +101,7 @@ export const OWASP_ARGON2: Argon2Parameters = { memoryCost: 19_456, timeCost: 2,
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /** Documented defaults (README "Configuration"). */
 export function defaultConfig(): TesseraConfig {
@@ -97,6 +128,23 @@ export function defaultConfig(): TesseraConfig {
       loginPerAccount: { limit: 10, windowMs: 15 * MINUTE },
       registerPerIp: { limit: 10, windowMs: HOUR },
     },
+    tokens: {
+      issuer: '',
+      audience: '',
+      accessTokenTtlMs: 5 * MINUTE,
+      refreshIdleTimeoutMs: 7 * DAY,
+      refreshAbsoluteLifetimeMs: 30 * DAY,
+      refreshGraceMs: 10_000,
+      algorithm: 'ES256',
+      keyRotationIntervalMs: 30 * DAY,
+      keyPrepublishMs: HOUR,
+      clockSkewMs: 30_000,
+      internalAudience: 'tessera-internal',
+      internalTokenTtlMs: MINUTE,
+      verifiedCacheSize: 10_000,
+    },
+    carriers: { browser: 'cookie', spa: 'hybrid', mobile: 'bearer', cli: 'bearer' },
+    clients: [],
     bodyLimitBytes: 16 * 1024,
     logLevel: 'info',
     sessionStore: 'sqlite',
@@ -133,7 +181,7 @@ export function validateConfig(config: TesseraConfig): TesseraConfig {
     if (!ok) problems.push(message);
   };
   const positive = (value: number, name: string, hint: string): void =>
-    need(Number.isFinite(value) && value > 0, `${name} must be a positive number (${hint}).`);
+    need(Number.isSafeInteger(value) && value > 0, `${name} must be a positive whole number of milliseconds (${hint}).`);
 
   need(Number.isInteger(config.port) && config.port >= 0 && config.port <= 65_535, 'PORT must be an integer from 0 to 65535.');
   need(config.host.length > 0, 'HOST must not be empty (e.g. HOST=127.0.0.1).');
@@ -159,6 +207,23 @@ export function validateConfig(config: TesseraConfig): TesseraConfig {
   for (const [name, rule] of Object.entries(config.rateLimit)) {
     need(Number.isInteger(rule.limit) && rule.limit > 0 && rule.windowMs > 0, `rateLimit.${name} needs a positive whole limit and a positive window.`);
   }
+  const t = config.tokens;
+  need(toOrigin(t.issuer) !== null || t.issuer.startsWith('urn:'), 'TESSERA_TOKEN_ISSUER must be an https URL or a urn: (default: the public URL).');
+  need(t.audience.length > 0 && t.audience !== t.internalAudience, 'TESSERA_TOKEN_AUDIENCE must be non-empty and differ from the internal audience.');
+  positive(t.accessTokenTtlMs, 'TESSERA_ACCESS_TOKEN_TTL', 'e.g. 5m');
+  need(t.accessTokenTtlMs <= HOUR, 'TESSERA_ACCESS_TOKEN_TTL must be at most 1h: access tokens are revoked only through the revocation set, so keep them short.');
+  positive(t.refreshIdleTimeoutMs, 'TESSERA_REFRESH_IDLE_TIMEOUT', 'e.g. 7d');
+  need(t.refreshIdleTimeoutMs <= t.refreshAbsoluteLifetimeMs, 'TESSERA_REFRESH_IDLE_TIMEOUT must not be longer than TESSERA_REFRESH_ABSOLUTE_LIFETIME.');
+  need(t.refreshGraceMs >= 0 && t.refreshGraceMs <= MINUTE, 'TESSERA_REFRESH_GRACE must be from 0 to 1m.');
+  need(['ES256', 'RS256', 'EdDSA'].includes(t.algorithm), 'TESSERA_TOKEN_ALGORITHM must be ES256, RS256 or EdDSA.');
+  need(t.keyPrepublishMs > 0 && t.keyPrepublishMs < t.keyRotationIntervalMs, 'TESSERA_KEY_PREPUBLISH must be positive and shorter than TESSERA_KEY_ROTATION_INTERVAL.');
+  need(t.internalTokenTtlMs > 0 && t.internalTokenTtlMs <= 10 * MINUTE, 'tokens.internalTokenTtlMs must be from 1ms to 10m.');
+  const carriers = Object.values(config.carriers);
+  need(carriers.length > 0 && carriers.every((c) => CARRIERS.includes(c)), 'carriers must map client kinds to "cookie", "bearer" or "hybrid" (e.g. {"browser":"cookie","mobile":"bearer"}).');
+  for (const client of config.clients) {
+    need(/^[A-Za-z0-9._-]{1,64}$/.test(client.id), `Client id "${client.id.slice(0, 64)}" must be 1-64 characters of A-Z a-z 0-9 . _ - (TESSERA_CLIENTS=id:secret,...).`);
+    need(client.secret.length >= 32, `The secret of client "${client.id.slice(0, 64)}" must be at least 32 characters (e.g. openssl rand -base64 32).`);
+  }
   need(Number.isInteger(config.bodyLimitBytes) && config.bodyLimitBytes >= 1024 && config.bodyLimitBytes <= 1_048_576, 'TESSERA_BODY_LIMIT must be from 1024 to 1048576 bytes.');
   need(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel), 'TESSERA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.');
   need(config.sessionStore === 'sqlite' || config.sessionStore === 'memory', `TESSERA_SESSION_STORE must be "sqlite" or "memory" in this release.`);
@@ -169,13 +234,16 @@ export function validateConfig(config: TesseraConfig): TesseraConfig {
   return config;
 }
 
+/** Keys whose object value replaces the default instead of merging into it. */
+const REPLACED_KEYS = new Set(['carriers']);
+
 /** Merges overrides into the defaults (one level of nesting, as the config has). */
 export function mergeConfig(base: TesseraConfig, overrides: ConfigOverrides): TesseraConfig {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     const current = (base as unknown as Record<string, unknown>)[key];
-    if (isPlainObject(current) && isPlainObject(value)) {
+    if (isPlainObject(current) && isPlainObject(value) && !REPLACED_KEYS.has(key)) {
       const inner: Record<string, unknown> = { ...current };
       for (const [innerKey, innerValue] of Object.entries(value)) {
         const innerCurrent = current[innerKey];

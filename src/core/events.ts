@@ -15,7 +15,11 @@ export type AuthEvent =
   | { type: 'password_changed'; userId: string; sessionId: string }
   | { type: 'password_rehashed'; userId: string }
   | { type: 'reauthenticated'; userId: string; sessionId: string }
-  | { type: 'user_disabled'; userId: string; disabled: boolean };
+  | { type: 'user_disabled'; userId: string; disabled: boolean }
+  | { type: 'refresh'; userId: string; sessionId: string; generation: number }
+  | { type: 'refresh_reused'; userId: string; sessionId: string; generation: number }
+  | { type: 'token_revoked'; userId: string | null; sessionId: string | null; jti: string | null }
+  | { type: 'key_created'; kid: string; activatesAt: number };
 
 /** Receives auth events. Must not throw and must not block. */
 export type AuthEventSink = (event: AuthEvent) => void;

@@ -46,6 +46,8 @@ export interface Session {
   readonly authenticatedAt: number;
   /** Absolute end of life, whatever the activity. */
   readonly expiresAt: number;
+  /** A session unused this long ends (per carrier). */
+  readonly idleTimeoutMs: number;
   readonly ip: string | null;
   readonly userAgent: string | null;
   /** Refresh-token generation (token carriers); 0 for cookie sessions. */

@@ -7,6 +7,8 @@ import { hkdfSync } from 'node:crypto';
 export interface DerivedKeys {
   /** Signs CSRF tokens (HMAC-SHA256 over the session id). */
   readonly csrfKey: Buffer;
+  /** Tags refresh tokens and derives access-token ids. */
+  readonly refreshKey: Buffer;
 }
 
 /** Minimum master-secret length: 256 bits of entropy when generated as we document. */
@@ -16,5 +18,5 @@ export const MIN_MASTER_SECRET_BYTES = 32;
 export function deriveKeys(masterSecret: Uint8Array): DerivedKeys {
   const derive = (info: string): Buffer =>
     Buffer.from(hkdfSync('sha256', masterSecret, 'tessera/v1', info, 32));
-  return { csrfKey: derive('csrf') };
+  return { csrfKey: derive('csrf'), refreshKey: derive('refresh') };
 }

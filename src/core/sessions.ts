@@ -1,6 +1,6 @@
 import type { Clock, RandomSource } from './clock.js';
 import { constantTimeEqual, sha256Base64Url } from './hashing.js';
-import type { Carrier, Session, User } from './model.js';
+import type { Carrier, Revocation, Session, User } from './model.js';
 import { generateSessionToken, parseSessionToken } from './session-token.js';
 import type { Stores } from '../stores/types.js';
 
@@ -14,13 +14,24 @@ import type { Stores } from '../stores/types.js';
  * against the clock on every hit. A store that cannot offer the counter gets no cache.
  */
 
-/** Session timing, from the configuration. */
-export interface SessionPolicy {
+/** Idle and absolute lifetime of one carrier's sessions. */
+export interface SessionLifetime {
   readonly idleTimeoutMs: number;
   readonly absoluteLifetimeMs: number;
+}
+
+/** Session timing, from the configuration. */
+export interface SessionPolicy {
+  /** Cookie sessions live hours; token sessions (refreshed by apps) live days. */
+  readonly lifetimes: Readonly<Record<Carrier, SessionLifetime>>;
   readonly touchIntervalMs: number;
   readonly cacheSize: number;
+  /** How long a revocation entry must live: the longest token lifetime plus clock skew. */
+  readonly revocationTtlMs: number;
 }
+
+/** Receives revocation entries to persist and publish (store + feed). */
+export type RevocationSink = (entries: readonly Revocation[]) => Promise<void>;
 
 /** A validated session with its user. */
 export interface ValidatedSession {
@@ -49,6 +60,11 @@ export interface SessionManager {
   revokeUserSession(userId: string, sessionId: string): Promise<boolean>;
   /** Revokes all the user's sessions (but `exceptId`); returns the revoked ids. */
   revokeUserSessions(userId: string, exceptId?: string): Promise<string[]>;
+  /**
+   * Ends everything of a user at once (sign out everywhere, password change, disable): sets the
+   * user's not-before, deletes every session, and revokes their tokens by `sub` and `sid`.
+   */
+  revokeUser(userId: string): Promise<string[]>;
   markReauthenticated(sessionId: string): Promise<boolean>;
   /** Drops every cached session (after user-level changes: password, disable). */
   invalidateCache(): void;
@@ -71,6 +87,7 @@ export function createSessionManager(
   policy: SessionPolicy,
   clock: Clock,
   random: RandomSource,
+  publishRevocations: RevocationSink = async () => undefined,
 ): SessionManager {
   const cache = new Map<string, CacheEntry>();
   let lastCounter = stores.sessions.externalChangeCounter();
@@ -97,7 +114,14 @@ export function createSessionManager(
   };
 
   const isLive = (session: Session, now: number): boolean =>
-    now < session.expiresAt && now < session.lastSeenAt + policy.idleTimeoutMs;
+    now < session.expiresAt && now < session.lastSeenAt + session.idleTimeoutMs;
+
+  /** Access tokens of a revoked session die at every verifier through its `sid` entry. */
+  const revokeTokensOf = (sessionIds: readonly string[]): Promise<void> => {
+    if (sessionIds.length === 0) return Promise.resolve();
+    const expiresAt = clock.now() + policy.revocationTtlMs;
+    return publishRevocations(sessionIds.map((value) => ({ kind: 'sid', value, expiresAt })));
+  };
 
   const load = async (sessionId: string): Promise<CacheEntry | null> => {
     syncWithStore();
@@ -143,13 +167,15 @@ export function createSessionManager(
     async createSession(userId, carrier, origin) {
       const now = clock.now();
       const { sessionId, secret, token } = generateSessionToken(random);
+      const lifetime = policy.lifetimes[carrier];
       const record = {
         id: sessionId,
         userId,
         carrier,
         secretHash: sha256Base64Url(secret),
         createdAt: now,
-        expiresAt: now + policy.absoluteLifetimeMs,
+        expiresAt: now + lifetime.absoluteLifetimeMs,
+        idleTimeoutMs: lifetime.idleTimeoutMs,
         ip: origin.ip,
         userAgent: origin.userAgent,
       };
@@ -184,17 +210,34 @@ export function createSessionManager(
 
     async revokeSession(sessionId) {
       evict(sessionId);
-      return stores.sessions.deleteSession(sessionId);
+      const deleted = await stores.sessions.deleteSession(sessionId);
+      if (deleted) await revokeTokensOf([sessionId]);
+      return deleted;
     },
 
     async revokeUserSession(userId, sessionId) {
       evict(sessionId);
-      return stores.sessions.deleteUserSession(userId, sessionId);
+      const deleted = await stores.sessions.deleteUserSession(userId, sessionId);
+      if (deleted) await revokeTokensOf([sessionId]);
+      return deleted;
     },
 
     async revokeUserSessions(userId, exceptId) {
       const ids = await stores.sessions.deleteUserSessions(userId, exceptId);
       for (const id of ids) evict(id);
+      await revokeTokensOf(ids);
+      return ids;
+    },
+
+    async revokeUser(userId) {
+      // Whole seconds: token `iat` is in seconds, and a token issued in this very second for
+      // the caller's fresh session (password change) must not be caught by its own not-before.
+      const notBefore = Math.floor(clock.now() / 1000) * 1000;
+      await stores.users.setSessionsValidAfter(userId, notBefore);
+      const ids = await stores.sessions.deleteUserSessions(userId);
+      invalidateCache();
+      await publishRevocations([{ kind: 'sub', value: userId, notBefore, expiresAt: clock.now() + policy.revocationTtlMs }]);
+      await revokeTokensOf(ids);
       return ids;
     },
 
@@ -205,10 +248,10 @@ export function createSessionManager(
 
     invalidateCache,
 
-    sweepExpiredSessions: () => stores.sessions.deleteExpiredSessions(clock.now(), policy.idleTimeoutMs),
+    sweepExpiredSessions: () => stores.sessions.deleteExpiredSessions(clock.now()),
 
     isLive,
 
-    idleExpiresAt: (session) => Math.min(session.expiresAt, session.lastSeenAt + policy.idleTimeoutMs),
+    idleExpiresAt: (session) => Math.min(session.expiresAt, session.lastSeenAt + session.idleTimeoutMs),
   };
 }

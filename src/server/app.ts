@@ -9,6 +9,8 @@ import { createProblem, rawProblemResponse, sendProblem, toProblem } from './pro
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
+import { registerGatewayRoutes } from './routes/gateway-routes.js';
+import { registerTokenRoutes } from './routes/token-routes.js';
 
 /**
  * The HTTP server: Fastify with our error mapping, strict body parsing and the auth routes.
@@ -23,10 +25,21 @@ export interface RouteContext {
   toAuthRequest(request: FastifyRequest): AuthRequest;
   /** The caller, or a 401 `unauthenticated` (CSRF enforced for cookie-carried unsafe methods). */
   requireAuth(request: FastifyRequest): Promise<AuthContext>;
+  /** The same for an already-built core request (forward-auth judges the original request). */
+  requireAuthOf(request: AuthRequest): Promise<AuthContext>;
+  /** Interval of SSE heartbeats. */
+  readonly heartbeatMs: number;
+  /** Runs `callback` when the server closes (ends long-lived streams so close() can finish). */
+  onClose(callback: () => void): void;
+}
+
+/** Options of the HTTP server. */
+export interface ServerOptions {
+  readonly heartbeatMs?: number;
 }
 
 /** Builds the Fastify app (not listening yet). */
-export async function buildServer(tessera: Tessera, observability: Observability): Promise<FastifyInstance> {
+export async function buildServer(tessera: Tessera, observability: Observability, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { config } = tessera;
   const app = Fastify({
     logger: false,
@@ -62,10 +75,10 @@ export async function buildServer(tessera: Tessera, observability: Observability
   });
 
   const { sessionValidations } = observability.metrics;
-  const requireAuth = async (request: FastifyRequest): Promise<AuthContext> => {
+  const requireAuthOf = async (request: AuthRequest): Promise<AuthContext> => {
     let context: AuthContext | null;
     try {
-      context = await tessera.authenticator.authenticate(toAuthRequest(request));
+      context = await tessera.authenticator.authenticate(request);
     } catch (error) {
       sessionValidations.inc({ result: error instanceof AuthenticationError ? 'invalid' : 'refused' });
       throw error;
@@ -77,6 +90,12 @@ export async function buildServer(tessera: Tessera, observability: Observability
     sessionValidations.inc({ result: 'valid' });
     return context;
   };
+  const requireAuth = (request: FastifyRequest): Promise<AuthContext> => requireAuthOf(toAuthRequest(request));
+  const closeCallbacks: Array<() => void> = [];
+  app.addHook('preClose', (done) => {
+    for (const callback of closeCallbacks.splice(0)) callback();
+    done();
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
@@ -98,9 +117,19 @@ export async function buildServer(tessera: Tessera, observability: Observability
     done();
   });
 
-  const context: RouteContext = { tessera, observability, toAuthRequest, requireAuth };
+  const context: RouteContext = {
+    tessera,
+    observability,
+    toAuthRequest,
+    requireAuth,
+    requireAuthOf,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    onClose: (callback) => void closeCallbacks.push(callback),
+  };
   registerAccountRoutes(app, context);
   registerSessionRoutes(app, context);
+  registerTokenRoutes(app, context);
+  registerGatewayRoutes(app, context);
   registerHealthRoutes(app, context);
   return app;
 }

@@ -109,6 +109,18 @@ function readEnv(env: Env, base: TesseraConfig): ConfigOverrides {
       minLength: int('TESSERA_PASSWORD_MIN_LENGTH'),
       maxLength: int('TESSERA_PASSWORD_MAX_LENGTH'),
     },
+    tokens: {
+      issuer: text('TESSERA_TOKEN_ISSUER'),
+      audience: text('TESSERA_TOKEN_AUDIENCE'),
+      accessTokenTtlMs: duration('TESSERA_ACCESS_TOKEN_TTL'),
+      refreshIdleTimeoutMs: duration('TESSERA_REFRESH_IDLE_TIMEOUT'),
+      refreshAbsoluteLifetimeMs: duration('TESSERA_REFRESH_ABSOLUTE_LIFETIME'),
+      refreshGraceMs: duration('TESSERA_REFRESH_GRACE'),
+      algorithm: text('TESSERA_TOKEN_ALGORITHM') as TesseraConfig['tokens']['algorithm'] | undefined,
+      keyRotationIntervalMs: duration('TESSERA_KEY_ROTATION_INTERVAL'),
+      keyPrepublishMs: duration('TESSERA_KEY_PREPUBLISH'),
+    },
+    clients: parseClients(text('TESSERA_CLIENTS'), problems),
     bodyLimitBytes: int('TESSERA_BODY_LIMIT'),
     logLevel: text('TESSERA_LOG_LEVEL') as TesseraConfig['logLevel'] | undefined,
     sessionStore: text('TESSERA_SESSION_STORE'),
@@ -151,7 +163,22 @@ function deriveDependentSettings(config: TesseraConfig, env: Env, overrides: Con
     ...config,
     publicUrl: origin,
     cookie: { ...config.cookie, secure },
+    tokens: { ...config.tokens, issuer: config.tokens.issuer || origin, audience: config.tokens.audience || origin },
   };
+}
+
+/** `id:secret,id2:secret2` → client list; secrets are never echoed in messages. */
+function parseClients(raw: string | undefined, problems: string[]): TesseraConfig['clients'] | undefined {
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry, index) => {
+      const colon = entry.indexOf(':');
+      if (colon <= 0) problems.push(`TESSERA_CLIENTS entry ${index + 1} must look like id:secret.`);
+      return { id: entry.slice(0, Math.max(colon, 0)), secret: entry.slice(colon + 1) };
+    });
 }
 
 function formatHost(host: string): string {

@@ -29,6 +29,7 @@ export interface StartOptions {
   readonly observability?: Observability;
   /** Injected clock (tests move time instead of sleeping). */
   readonly clock?: Clock;
+  readonly heartbeatMs?: number;
 }
 
 /** Loads the configuration, opens the stores, and listens. */
@@ -38,14 +39,31 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const observability = options.observability ?? createObservability(config.logLevel);
   const masterSecret = loadOrCreateMasterSecret(config.dataDir, env);
   const stores = options.stores ?? openConfiguredStores(config);
-  const tessera = await createTessera({ config, stores, masterSecret, events: observability.events, ...(options.clock ? { clock: options.clock } : {}) });
-  const app = await buildServer(tessera, observability);
+  const tessera = await createTessera({
+    config,
+    stores,
+    masterSecret,
+    keyEncryptionSecret: env.TESSERA_KEY_ENCRYPTION_SECRET,
+    events: observability.events,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const app = await buildServer(tessera, observability, { heartbeatMs: options.heartbeatMs });
   const address = await app.listen({ host: config.host, port: config.port });
 
-  const sweeper = setInterval(() => {
-    tessera.sweep().catch((error: unknown) => observability.logger.warn({ err: error }, 'sweep failed'));
-  }, config.session.sweepIntervalMs);
-  sweeper.unref();
+  const warn = (what: string) => (error: unknown) => observability.logger.warn({ err: error }, `${what} failed`);
+  const sweeper = setInterval(() => void tessera.sweep().catch(warn('sweep')), config.session.sweepIntervalMs);
+  // Key rotation is checked every minute; revocations written by other processes (the CLI,
+  // other nodes) are picked up every second and pushed to this node's verifiers and feed.
+  const keyTimer = setInterval(() => void tessera.keyRing.refresh().catch(warn('key refresh')), 60_000);
+  let seenCounter: number | null = null;
+  const syncTimer = setInterval(() => {
+    const counter = stores.sessions.externalChangeCounter();
+    // Stores that cannot tell (null) are polled every time; SQLite only when another process wrote.
+    if (counter !== null && counter === seenCounter) return;
+    seenCounter = counter;
+    void tessera.syncRevocations().catch(warn('revocation sync'));
+  }, 1_000);
+  for (const timer of [sweeper, keyTimer, syncTimer]) timer.unref();
 
   let closing: Promise<void> | null = null;
   return {
@@ -55,7 +73,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     url: address.replace('0.0.0.0', '127.0.0.1'),
     close() {
       closing ??= (async () => {
-        clearInterval(sweeper);
+        for (const timer of [sweeper, keyTimer, syncTimer]) clearInterval(timer);
         await app.close();
         await stores.close();
       })();

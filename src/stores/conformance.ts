@@ -1,5 +1,6 @@
 import type { Stores } from './types.js';
 import type { SuiteContext, TestApi } from './conformance/context.js';
+import { defineKeyCases } from './conformance/key-cases.js';
 import { defineLifecycleCases } from './conformance/lifecycle-cases.js';
 import { defineRateLimitCases } from './conformance/rate-limit-cases.js';
 import { defineRevocationCases } from './conformance/revocation-cases.js';
@@ -43,6 +44,7 @@ export function defineStoreConformanceSuite(
     api.describe('SessionStore expiry and refresh rotation', () => defineSessionExpiryCases(ctx));
     api.describe('RevocationStore', () => defineRevocationCases(ctx));
     api.describe('RateLimitStore', () => defineRateLimitCases(ctx));
+    api.describe('SigningKeyStore', () => defineKeyCases(ctx));
     api.describe('lifecycle', () => defineLifecycleCases(ctx));
   });
 }

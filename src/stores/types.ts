@@ -37,6 +37,11 @@ export interface NewSession {
   readonly secretHash: string;
   readonly createdAt: number;
   readonly expiresAt: number;
+  /**
+   * A session unused this long ends (per carrier: cookie minutes, token carriers days).
+   * A positive integer; stores reject anything else with RangeError (it could never expire).
+   */
+  readonly idleTimeoutMs: number;
   readonly ip: string | null;
   readonly userAgent: string | null;
 }
@@ -57,8 +62,12 @@ export interface SessionStore {
   deleteUserSessions(userId: string, exceptId?: string): Promise<string[]>;
   /** The user's sessions (including expired ones not swept yet; the core filters). */
   listUserSessions(userId: string): Promise<Session[]>;
-  /** Removes sessions whose absolute or idle expiry has passed; returns how many. */
-  deleteExpiredSessions(now: number, idleTimeoutMs: number): Promise<number>;
+  /**
+   * Removes sessions whose absolute or idle expiry has passed — `expiresAt <= now` or
+   * `lastSeenAt + idleTimeoutMs <= now`, each session judged by its own idle timeout — and
+   * returns how many.
+   */
+  deleteExpiredSessions(now: number): Promise<number>;
   /**
    * Advances the refresh generation from `expectedGeneration` to `expectedGeneration + 1` in
    * one compare-and-set; false when another rotation won or the session is gone.
@@ -103,8 +112,39 @@ export interface Stores {
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
   readonly rateLimits: RateLimitStore;
+  readonly keys: SigningKeyStore;
   /** Cheap reachability check for `/readyz`; throws when unreachable. */
   ping(): Promise<void>;
   /** Closes connections; idempotent. */
   close(): Promise<void>;
+}
+
+/** A signing key as stored: the private JWK possibly encrypted (`enc:v1:…`). Stores keep every field verbatim. */
+export interface StoredSigningKey {
+  /** Unique key id (the JWS `kid`). */
+  readonly kid: string;
+  readonly alg: 'ES256' | 'RS256' | 'EdDSA';
+  /** Public JWK as JSON text. */
+  readonly publicJwk: string;
+  /** Private JWK as JSON text, or `enc:v1:` + AES-256-GCM ciphertext when encryption is on. */
+  readonly privateJwk: string;
+  readonly createdAt: number;
+  /** When this key starts signing (it is published in the JWKS from creation on). Unique. */
+  readonly activatesAt: number;
+}
+
+/**
+ * The key ring's persistence. Two nodes never both create a key for one activation instant:
+ * `activatesAt` is unique, and the losing insert simply reports false.
+ */
+export interface SigningKeyStore {
+  /** Every stored key, in no particular order. */
+  listSigningKeys(): Promise<StoredSigningKey[]>;
+  /**
+   * Inserts a key atomically; false (nothing written) when a key with the same `activatesAt`
+   * or the same `kid` exists. Of concurrent inserts for one `activatesAt` exactly one wins.
+   */
+  insertSigningKey(key: StoredSigningKey): Promise<boolean>;
+  /** Removes a key (expired, or withdrawn in an emergency); false when absent. */
+  deleteSigningKey(kid: string): Promise<boolean>;
 }

@@ -16,3 +16,13 @@ export function assertWindow(windowMs: number): void {
     throw new RangeError('windowMs must be a positive integer.');
   }
 }
+
+/**
+ * Throws RangeError unless `idleTimeoutMs` is a positive safe integer: NaN or Infinity would
+ * make a session immune to idle expiry.
+ */
+export function assertIdleTimeout(idleTimeoutMs: number): void {
+  if (!Number.isSafeInteger(idleTimeoutMs) || idleTimeoutMs <= 0) {
+    throw new RangeError('idleTimeoutMs must be a positive integer.');
+  }
+}

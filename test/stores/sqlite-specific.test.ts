@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -67,6 +67,35 @@ describe('sqlite migrations', () => {
     expect(db.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(next);
   });
 
+  it('migration 2 gives sessions from before it the cookie idle timeout of 30 minutes', async () => {
+    const db = openRaw();
+    const [initial] = MIGRATIONS;
+    expect(initial?.version).toBe(1);
+    applyMigrations(db, BASE, MIGRATIONS.slice(0, 1));
+    db.prepare(
+      `INSERT INTO sessions (id, user_id, carrier, secret_hash, created_at, last_seen_at, authenticated_at,
+         expires_at, ip, user_agent, refresh_generation, refresh_rotated_at)
+       VALUES ('old', 'u1', 'cookie', 'h', ?, ?, ?, ?, NULL, NULL, 0, ?)`,
+    ).run(BASE, BASE, BASE, BASE + 86_400_000, BASE);
+    db.close();
+
+    const stores = open();
+    expect(await stores.sessions.findSession('old')).toMatchObject({ idleTimeoutMs: 30 * 60_000 });
+    expect(await stores.sessions.deleteExpiredSessions(BASE + 30 * 60_000 - 1)).toBe(0);
+    expect(await stores.sessions.deleteExpiredSessions(BASE + 30 * 60_000)).toBe(1);
+  });
+
+  it('sweeps expired sessions through the indexes, not a table scan', () => {
+    open();
+    const plan = openRaw()
+      .prepare('EXPLAIN QUERY PLAN DELETE FROM sessions WHERE expires_at <= @now OR last_seen_at + idle_timeout_ms <= @now')
+      .all({ now: BASE }) as { detail: string }[];
+    const details = plan.map((row) => row.detail);
+    expect(details.some((d) => d.includes('sessions_expires_at'))).toBe(true);
+    expect(details.some((d) => d.includes('sessions_idle_expires_at'))).toBe(true);
+    expect(details.some((d) => /^SCAN sessions\b/.test(d))).toBe(false);
+  });
+
   it('refuses a database migrated by a newer Tessera', async () => {
     await open().close();
     openRaw().prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run();
@@ -80,23 +109,36 @@ describe('sqlite persistence and configuration', () => {
     await first.users.createUser({ id: 'u1', email: 'a@example.com', passwordHash: 'h', createdAt: BASE });
     await first.sessions.createSession({
       id: 's1', userId: 'u1', carrier: 'bearer', secretHash: 'abc_-', createdAt: BASE,
-      expiresAt: BASE + 1000, ip: null, userAgent: 'ua',
+      expiresAt: BASE + 1000, idleTimeoutMs: 7 * 86_400_000, ip: null, userAgent: 'ua',
     });
     await first.sessions.rotateRefresh('s1', 0, BASE + 5);
     await first.revocations.addRevocation({ kind: 'sub', value: 'u1', notBefore: BASE, expiresAt: BASE + 10 });
     await first.rateLimits.hit('k', 1000, BASE);
+    const key = { kid: 'k1', alg: 'EdDSA' as const, publicJwk: '{}', privateJwk: 'enc:v1:x', createdAt: BASE, activatesAt: BASE };
+    expect(await first.keys.insertSigningKey(key)).toBe(true);
     await first.close();
 
     const second = open();
     expect((await second.users.findUserByEmail('a@example.com'))?.id).toBe('u1');
-    expect(await second.sessions.findSession('s1')).toMatchObject({ refreshGeneration: 1, refreshRotatedAt: BASE + 5 });
+    expect(await second.sessions.findSession('s1')).toMatchObject({
+      refreshGeneration: 1, refreshRotatedAt: BASE + 5, idleTimeoutMs: 7 * 86_400_000,
+    });
     expect(await second.revocations.listRevocations(BASE)).toHaveLength(1);
     expect(await second.rateLimits.hit('k', 1000, BASE + 1)).toEqual({ count: 2, resetAt: BASE + 1000 });
+    expect(await second.keys.listSigningKeys()).toEqual([key]);
   });
 
   it('turns WAL mode on (persisted in the file, so a fresh connection sees it)', () => {
     open();
     expect(openRaw().pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('keeps the WAL bounded under a stream of rate-limit hits (auto-checkpoint still runs)', async () => {
+    const stores = open();
+    // Each hit commits ~2 pages; 3000 hits without checkpoints would leave a ~24 MB WAL, while
+    // the default auto-checkpoint (1000 pages) keeps it near 4 MB.
+    for (let i = 0; i < 3000; i++) await stores.rateLimits.hit(`k${i % 50}`, 60_000, BASE + i);
+    expect((await stat(`${dbPath}-wal`)).size).toBeLessThan(8 * 1024 * 1024);
   });
 
   it('creates missing parent directories', async () => {
@@ -129,6 +171,17 @@ describe('sqlite externalChangeCounter', () => {
     // And our own view of the data reflects their write.
     expect((await mine.users.findUserById('u1'))?.disabled).toBe(true);
     expect(mine.sessions.externalChangeCounter()).toBe(after);
+  });
+
+  it('changes when another node inserts a signing key', async () => {
+    const mine = open();
+    const theirs = open();
+    const before = mine.sessions.externalChangeCounter();
+    await theirs.keys.insertSigningKey({
+      kid: 'k1', alg: 'ES256', publicJwk: '{}', privateJwk: '{}', createdAt: BASE, activatesAt: BASE,
+    });
+    expect(mine.sessions.externalChangeCounter()).not.toBe(before);
+    expect(await mine.keys.listSigningKeys()).toHaveLength(1);
   });
 });
 
@@ -184,7 +237,7 @@ describe('sqlite error mapping', () => {
     const stores = open();
     const session = {
       id: 's1', userId: 'u1', carrier: 'cookie' as const, secretHash: 'x', createdAt: BASE,
-      expiresAt: BASE + 1, ip: null, userAgent: null,
+      expiresAt: BASE + 1, idleTimeoutMs: 1000, ip: null, userAgent: null,
     };
     await stores.sessions.createSession(session);
     const error: unknown = await stores.sessions.createSession(session).catch((e: unknown) => e);

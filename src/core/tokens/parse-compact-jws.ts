@@ -6,7 +6,6 @@
  * keyed on the text by re-encoding a token (J-13), and oversized or deeply nested input is
  * refused before any expensive work (J-17).
  */
-import { decodeBase64Url } from '../encoding.js';
 import { AuthenticationError } from '../errors.js';
 
 /**
@@ -20,6 +19,14 @@ export const MAX_JSON_DEPTH = 8;
 
 /** A parsed JSON object: values are untrusted and must be checked before use. */
 export type JsonObject = Record<string, unknown>;
+
+/** The three segments of a compact JWS, still base64url text; `signingInput` is `header.payload`. */
+export interface CompactJwsSegments {
+  readonly header: string;
+  readonly payload: string;
+  readonly signature: string;
+  readonly signingInput: string;
+}
 
 /** A compact JWS split and decoded, with the payload still as bytes (not yet parsed). */
 export interface DecodedCompactJws {
@@ -68,18 +75,25 @@ function hasUniqueKeysWithinDepth(text: string, maxDepth: number): boolean {
   const stack: (Set<string> | null)[] = [];
   let expectKey = false;
   const length = text.length;
+  // Fast path for the usual token: with no backslash anywhere, a string ends at the next quote.
+  const hasEscapes = text.indexOf('\\') !== -1;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const start = i + 1;
       let escaped = false;
-      for (i = start; i < length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === BACKSLASH) {
-          escaped = true;
-          i++; // skip the escaped character, which may be a quote
-        } else if (d === QUOTE) {
-          break;
+      if (!hasEscapes) {
+        i = text.indexOf('"', start);
+        if (i < 0) return false;
+      } else {
+        for (i = start; i < length; i++) {
+          const d = text.charCodeAt(i);
+          if (d === BACKSLASH) {
+            escaped = true;
+            i++; // skip the escaped character, which may be a quote
+          } else if (d === QUOTE) {
+            break;
+          }
         }
       }
       if (i >= length) return false; // unterminated string
@@ -137,33 +151,77 @@ export function parseStrictJsonObject(bytes: Uint8Array): JsonObject | null {
   return value as JsonObject;
 }
 
+// Value of each base64url character, -1 for anything else (including '+', '/', '=' and spaces).
+const BASE64URL_VALUES = new Int8Array(128).fill(-1);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
+  BASE64URL_VALUES[c.charCodeAt(0)] = i;
+}
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Decodes a segment from splitCompactJws (whose alphabet that has checked), or returns null unless
+ * it is canonical. Same verdicts as decodeBase64Url in core/encoding.ts (a property test holds
+ * them equal), but it checks the unused trailing bits of the last character in O(1) instead of
+ * re-encoding the whole segment: this runs three times per token on the hot path.
+ */
+export function decodeSegment(text: string): Buffer | null {
+  const tail = text.length % 4;
+  if (tail === 1) return null; // one leftover character cannot encode a byte
+  if (tail !== 0) {
+    // 2 leftover characters carry 8 bits in 12 (4 unused), 3 carry 16 in 18 (2 unused).
+    const last = BASE64URL_VALUES[text.charCodeAt(text.length - 1)] ?? -1;
+    if (last < 0 || (last & (tail === 2 ? 0x0f : 0x03)) !== 0) return null;
+  }
+  return Buffer.from(text, 'base64url');
+}
+
+/** Decodes text as canonical unpadded base64url, or returns null (exported for the tests). */
+export function decodeStrictBase64Url(text: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  return decodeSegment(text);
+}
+
+/**
+ * Splits a token into exactly three base64url segments, or returns null. The length cap comes
+ * first, so an oversized token costs one comparison (J-17); exactly three segments stops JWE
+ * (five), JSON serialisation and extra segments; the one-pass character check rejects padding,
+ * '+/', whitespace and anything else outside the base64url alphabet (J-13).
+ */
+export function splitCompactJws(token: string): CompactJwsSegments | null {
+  if (typeof token !== 'string' || token.length > MAX_COMPACT_JWS_LENGTH) return null;
+  if (!COMPACT_JWS.test(token)) return null;
+  const firstDot = token.indexOf('.');
+  const secondDot = token.indexOf('.', firstDot + 1);
+  return {
+    header: token.slice(0, firstDot),
+    payload: token.slice(firstDot + 1, secondDot),
+    signature: token.slice(secondDot + 1),
+    signingInput: token.slice(0, secondDot),
+  };
+}
+
+/** Decodes and parses a JOSE header segment as a strict JSON object, or returns null. */
+export function parseHeaderSegment(segment: string): JsonObject | null {
+  const bytes = decodeSegment(segment);
+  return bytes === null ? null : parseStrictJsonObject(bytes);
+}
+
 /**
  * Splits a compact JWS into its three canonical segments and parses the header; the payload is
  * returned as bytes so the signature can be checked before the payload is ever parsed. Throws
  * AuthenticationError('invalid_token') for anything malformed.
  */
 export function decodeCompactJws(token: string): DecodedCompactJws {
-  // The length cap comes first, so an oversized token costs one comparison (J-17).
-  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_COMPACT_JWS_LENGTH) {
-    throw malformed();
-  }
-  const firstDot = token.indexOf('.');
-  const secondDot = firstDot < 0 ? -1 : token.indexOf('.', firstDot + 1);
-  // Exactly three segments: JWE (five), JSON serialisation and extra segments all stop here.
-  if (secondDot < 0 || token.indexOf('.', secondDot + 1) !== -1) throw malformed();
-
-  // decodeBase64Url rejects padding, '+/', whitespace and set unused trailing bits.
-  const headerBytes = decodeBase64Url(token.slice(0, firstDot));
-  const payloadBytes = decodeBase64Url(token.slice(firstDot + 1, secondDot));
-  const signature = decodeBase64Url(token.slice(secondDot + 1));
-  // An empty signature is an unsecured JWS (alg "none" or a stripped signature, J-01/J-02).
-  if (headerBytes === null || payloadBytes === null || signature === null || signature.length === 0) {
-    throw malformed();
-  }
-  const header = parseStrictJsonObject(headerBytes);
-  if (header === null) throw malformed();
-  // Every character is now known to be base64url or '.', so latin1 is the exact ASCII encoding.
-  const signingInput = Buffer.from(token.slice(0, secondDot), 'latin1');
+  const segments = splitCompactJws(token);
+  if (segments === null) throw malformed();
+  const header = parseHeaderSegment(segments.header);
+  const payloadBytes = decodeSegment(segments.payload);
+  const signature = decodeSegment(segments.signature);
+  // The regex already refused an empty signature (an unsecured JWS: alg none or a stripped
+  // signature, J-01/J-02); a non-canonical one is refused here.
+  if (header === null || payloadBytes === null || signature === null) throw malformed();
+  // Every character is base64url or '.', so latin1 is the exact ASCII encoding.
+  const signingInput = Buffer.from(segments.signingInput, 'latin1');
   return { header, payloadBytes, signingInput, signature };
 }
 

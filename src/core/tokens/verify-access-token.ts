@@ -5,15 +5,23 @@
  * tokens makes repeat use cost a hash lookup; revocation is checked on every call, after the
  * cache, and is never cached away. Nothing here ever fetches a key (no `jku`, `x5u`, `jwk`).
  */
-import { constants, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { AuthenticationError, ConfigurationError } from '../errors.js';
 import { ACCESS_TOKEN_TYP, MAX_IDENTIFIER_LENGTH } from './access-token-claims.js';
 import type { AccessTokenAlgorithm, AccessTokenClaims } from './access-token-claims.js';
-import { decodeCompactJws, parseStrictJsonObject } from './parse-compact-jws.js';
+import {
+  decodeSegment,
+  MAX_COMPACT_JWS_LENGTH,
+  parseHeaderSegment,
+  parseStrictJsonObject,
+  splitCompactJws,
+} from './parse-compact-jws.js';
 import type { JsonObject } from './parse-compact-jws.js';
+import { verifyJwsSignature } from './verify-jws-signature.js';
+
+export { verifyJwsSignature } from './verify-jws-signature.js';
 
 /** A public key trusted for one `kid`, pinned to exactly one algorithm (J-03, J-04). */
 export interface VerificationKey {
@@ -29,7 +37,7 @@ export interface AccessTokenVerifierOptions {
   readonly audience: string;
   /** Looks a key up by `kid`; a plain Map lookup. Must never fetch anything. */
   readonly resolveKey: (kid: string) => VerificationKey | undefined;
-  /** Revocation check run on every call, cache hit or not; true means revoked. */
+  /** Revocation check run on every call, cache hit or not; true means revoked. A throw propagates. */
   readonly isRevoked?: (claims: AccessTokenClaims) => boolean;
   readonly clock?: Clock;
   /** Tolerated clock difference for `exp`, `nbf` and `iat`. Default 30. */
@@ -55,116 +63,7 @@ export interface VerifiedCompactJws {
   readonly key: VerificationKey;
 }
 
-// Order of the P-256 group. A signature scalar must lie in [1, n-1]; r = s = 0 is the "psychic
-// signature" that Java accepted (CVE-2022-21449), so we refuse it before OpenSSL sees it (J-15).
-const P256_ORDER = Buffer.from(
-  'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551',
-  'hex',
-);
-const MIN_RSA_BITS = 2048;
-// Bounds the cost of one RSA verification an attacker-chosen JWKS could impose.
-const MAX_RSA_BITS = 8192;
 const ALLOWED_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
-
-type NodeVerifyKey =
-  | KeyObject
-  | { key: KeyObject; dsaEncoding: 'ieee-p1363' }
-  | { key: KeyObject; padding: number; saltLength?: number };
-
-interface PreparedKey {
-  readonly alg: AccessTokenAlgorithm;
-  readonly verifyKey: NodeVerifyKey;
-  readonly signatureLength: number;
-}
-
-// Key checks and option objects are computed once per KeyObject, not once per token.
-const preparedKeys = new WeakMap<KeyObject, PreparedKey | null>();
-
-/** Checks that `key` really is a key for `alg` and builds the node:crypto options for it. */
-function prepareKey(alg: AccessTokenAlgorithm, key: KeyObject): PreparedKey | null {
-  // A private key would verify too, but verifiers have no business holding one.
-  if (key.type !== 'public') return null;
-  const type = key.asymmetricKeyType;
-  const details = key.asymmetricKeyDetails ?? {};
-  switch (alg) {
-    case 'ES256':
-      if (type !== 'ec' || details.namedCurve !== 'prime256v1') return null;
-      return { alg, verifyKey: { key, dsaEncoding: 'ieee-p1363' }, signatureLength: 64 };
-    case 'EdDSA':
-      // Ed25519 only: Ed448 is a different algorithm with a different security level.
-      if (type !== 'ed25519') return null;
-      return { alg, verifyKey: key, signatureLength: 64 };
-    case 'RS256':
-    case 'PS256': {
-      const bits = details.modulusLength ?? 0;
-      if (type !== 'rsa' || bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) return null;
-      const verifyKey =
-        alg === 'RS256'
-          ? { key, padding: constants.RSA_PKCS1_PADDING }
-          : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
-      return { alg, verifyKey, signatureLength: Math.ceil(bits / 8) };
-    }
-    default:
-      return null;
-  }
-}
-
-function preparedKeyFor(alg: AccessTokenAlgorithm, key: KeyObject): PreparedKey | null {
-  const cached = preparedKeys.get(key);
-  if (cached !== undefined && (cached === null || cached.alg === alg)) {
-    return cached === null ? null : cached;
-  }
-  const prepared = prepareKey(alg, key);
-  preparedKeys.set(key, prepared);
-  return prepared;
-}
-
-/** True when the 32-byte big-endian scalar at `offset` is in [1, n-1] for P-256. */
-function isP256ScalarInRange(signature: Buffer, offset: number): boolean {
-  let isZero = true;
-  for (let i = 0; i < 32; i++) {
-    if (signature[offset + i] !== 0) {
-      isZero = false;
-      break;
-    }
-  }
-  if (isZero) return false;
-  for (let i = 0; i < 32; i++) {
-    const a = signature[offset + i] as number;
-    const b = P256_ORDER[i] as number;
-    if (a !== b) return a < b;
-  }
-  return false; // equal to n
-}
-
-/**
- * The low-level signature check shared by the verifier and the Wycheproof tests: true only when
- * `signature` is a valid `alg` signature of `signingInput` under `key`. Never throws.
- *
- * ES256 takes the JOSE r‖s form (exactly 64 bytes) with both scalars range-checked. Note that
- * ECDSA stays malleable: (r, n−s) verifies as well as (r, s), and Node does not reject high-S.
- * That is why revocation and every denylist key on `jti`/`sid`/`sub`, never on token bytes (J-14).
- */
-export function verifyJwsSignature(
-  alg: AccessTokenAlgorithm,
-  key: KeyObject,
-  signingInput: Uint8Array,
-  signature: Uint8Array,
-): boolean {
-  const prepared = preparedKeyFor(alg, key);
-  if (prepared === null || signature.length !== prepared.signatureLength) return false;
-  const sig = Buffer.isBuffer(signature)
-    ? signature
-    : Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
-  if (alg === 'ES256' && !(isP256ScalarInRange(sig, 0) && isP256ScalarInRange(sig, 32))) {
-    return false;
-  }
-  try {
-    return cryptoVerify(alg === 'EdDSA' ? null : 'sha256', signingInput, prepared.verifyKey, sig);
-  } catch {
-    return false;
-  }
-}
 
 function invalid(): AuthenticationError {
   return new AuthenticationError('invalid_token', 'The access token is invalid.');
@@ -176,18 +75,21 @@ function normaliseTyp(typ: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
-/**
- * Parses a compact JWS, applies the header allowlist, resolves the key by `kid` (with `alg`
- * pinned to the key) and checks the signature. Claims are not looked at. `expectedTyp` null skips
- * the `typ` requirement and exists only for plain-JWS test vectors; access tokens always pass it.
- * Throws AuthenticationError('invalid_token').
- */
-export function verifyCompactJws(
-  token: string,
-  resolveKey: (kid: string) => VerificationKey | undefined,
-  expectedTyp: string | null,
-): VerifiedCompactJws {
-  const { header, payloadBytes, signingInput, signature } = decodeCompactJws(token);
+/** A header that passed the allowlist and whose key verified a signature. */
+interface CheckedHeader {
+  readonly header: JsonObject;
+  readonly kid: string;
+  readonly alg: string;
+}
+
+/** Header segments already seen to be valid, per verifier; bounded, cleared when full. */
+type HeaderCache = Map<string, CheckedHeader>;
+const HEADER_CACHE_SIZE = 64;
+
+/** Applies the header allowlist to a header segment; throws invalid_token. */
+function checkHeader(segment: string, expectedTyp: string | null): CheckedHeader {
+  const header = parseHeaderSegment(segment);
+  if (header === null) throw invalid();
   // Allowlist, not denylist: crit, jku, x5u, x5c, jwk, zip, enc, b64 and anything invented
   // tomorrow are all refused (J-05, J-06, J-12, J-17).
   for (const name in header) {
@@ -203,14 +105,51 @@ export function verifyCompactJws(
   if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_IDENTIFIER_LENGTH) {
     throw invalid();
   }
-  const key = resolveKey(kid);
+  if (typeof alg !== 'string') throw invalid();
+  return { header: Object.freeze(header), kid, alg };
+}
+
+function verifyJws(
+  token: string,
+  resolveKey: (kid: string) => VerificationKey | undefined,
+  expectedTyp: string | null,
+  headerCache: HeaderCache | null,
+): VerifiedCompactJws {
+  const segments = splitCompactJws(token);
+  if (segments === null) throw invalid();
+  // Nearly every token of one issuer has the same header segment, so its parse and checks are
+  // done once; the cache only ever holds headers whose key has verified a signature.
+  const cached = headerCache?.get(segments.header);
+  const checked = cached ?? checkHeader(segments.header, expectedTyp);
+  const key = resolveKey(checked.kid);
   // The header's alg must equal the key's pinned alg: "none", HS256-with-the-public-key and any
   // kty/alg mismatch can never match, because no key is pinned to them (J-01, J-03, J-04).
-  if (key === undefined || typeof alg !== 'string' || alg !== key.alg || key.kid !== kid) {
-    throw invalid();
-  }
+  if (key === undefined || checked.alg !== key.alg || key.kid !== checked.kid) throw invalid();
+  const payloadBytes = decodeSegment(segments.payload);
+  const signature = decodeSegment(segments.signature);
+  if (payloadBytes === null || signature === null) throw invalid();
+  // The regex in splitCompactJws admits only base64url and '.', so latin1 is exact ASCII.
+  const signingInput = Buffer.from(segments.signingInput, 'latin1');
   if (!verifyJwsSignature(key.alg, key.key, signingInput, signature)) throw invalid();
-  return { header, payloadBytes, key };
+  if (headerCache !== null && cached === undefined) {
+    if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.clear();
+    headerCache.set(segments.header, checked);
+  }
+  return { header: checked.header, payloadBytes, key };
+}
+
+/**
+ * Parses a compact JWS, applies the header allowlist, resolves the key by `kid` (with `alg`
+ * pinned to the key) and checks the signature. Claims are not looked at. `expectedTyp` null skips
+ * the `typ` requirement and exists only for plain-JWS test vectors; access tokens always pass it.
+ * Throws AuthenticationError('invalid_token').
+ */
+export function verifyCompactJws(
+  token: string,
+  resolveKey: (kid: string) => VerificationKey | undefined,
+  expectedTyp: string | null,
+): VerifiedCompactJws {
+  return verifyJws(token, resolveKey, expectedTyp, null);
 }
 
 function isNumericDate(value: unknown): value is number {
@@ -257,6 +196,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   // Insertion-ordered Map, oldest evicted first. Hits are not re-ordered, so a hit stays one
   // lookup; access tokens live minutes, so insertion order is close to expiry order anyway.
   const cache = new Map<string, CacheEntry>();
+  const headerCache: HeaderCache = new Map();
 
   function readClaims(payload: JsonObject, nowSeconds: number): AccessTokenClaims {
     const { iss, aud, sub, sid, jti, iat, exp, nbf, scope } = payload;
@@ -284,13 +224,19 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (exp <= nowSeconds - skewSeconds) {
       throw new AuthenticationError('token_expired', 'The access token has expired.');
     }
-    const claims: AccessTokenClaims = { iss, aud: audClaim, sub, sid, jti, iat, exp };
+    const claims: { -readonly [K in keyof AccessTokenClaims]: AccessTokenClaims[K] } = {
+      iss,
+      aud: audClaim,
+      sub,
+      sid,
+      jti,
+      iat,
+      exp,
+    };
+    if (nbf !== undefined) claims.nbf = nbf;
+    if (scope !== undefined) claims.scope = scope;
     // Frozen: cached claims are shared by every later hit, so no caller may change them.
-    return Object.freeze({
-      ...claims,
-      ...(nbf !== undefined ? { nbf } : {}),
-      ...(scope !== undefined ? { scope } : {}),
-    });
+    return Object.freeze(claims);
   }
 
   function checkRevocation(claims: AccessTokenClaims): AccessTokenClaims {
@@ -301,8 +247,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
 
   function verify(token: string): AccessTokenClaims {
+    // The length cap comes before anything else, the cache lookup included (J-17).
+    if (typeof token !== 'string' || token.length > MAX_COMPACT_JWS_LENGTH) throw invalid();
     const nowSeconds = clock.now() / 1000;
-    if (cacheSize > 0 && typeof token === 'string') {
+    if (cacheSize > 0) {
       const hit = cache.get(token);
       if (hit !== undefined) {
         if (hit.claims.exp <= nowSeconds - skewSeconds) {
@@ -316,7 +264,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         cache.delete(token);
       }
     }
-    const { payloadBytes, key } = verifyCompactJws(token, resolveKey, expectedTyp);
+    const { payloadBytes, key } = verifyJws(token, resolveKey, expectedTyp, headerCache);
     const payload = parseStrictJsonObject(payloadBytes);
     if (payload === null) throw invalid();
     const claims = readClaims(payload, nowSeconds);

@@ -1,14 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { LoginResult } from '../../core/accounts.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { toPublicUser } from '../../core/accounts.js';
 import { BadRequestError, ForbiddenError } from '../../core/errors.js';
-import type { Carrier } from '../../core/model.js';
+import { CARRIERS, type Carrier } from '../../core/model.js';
 import { singleHeader } from '../../core/request.js';
 import { judgeRequestOrigin } from '../../core/request-origin.js';
 import type { RouteContext } from '../app.js';
 import { parseBody } from '../body.js';
-import { serializeSessionCookie } from '../cookies.js';
-import { toSessionView } from '../views.js';
+import { sendNewSession } from '../send-session.js';
 
 /**
  * Register, sign in, change password, re-authenticate. Register and sign-in have no session
@@ -22,22 +20,12 @@ const MAX_PASSWORD_FIELD = 4096;
 /** Adds the account routes. */
 export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { tessera } = ctx;
-  const { config } = tessera;
+  const allowedCarriers = new Set<Carrier>(Object.values(tessera.config.carriers).filter((c) => CARRIERS.includes(c)));
 
   const refuseCrossSite = (request: FastifyRequest): void => {
     if (judgeRequestOrigin(request.headers, tessera.originPolicy) === 'untrusted') {
       throw new ForbiddenError('cross_site_request', 'Cross-site sign-in and registration are refused.');
     }
-  };
-
-  /** Sends a fresh session to the client in the form its carrier needs. */
-  const sendSession = (reply: FastifyReply, result: LoginResult, status = 200): FastifyReply => {
-    const { session, token, user } = result;
-    reply.header('set-cookie', serializeSessionCookie(tessera.cookieNames.session, token, session.expiresAt - tessera.clock.now(), config));
-    return reply
-      .code(status)
-      .header('cache-control', 'no-store')
-      .send({ user: toPublicUser(user), session: toSessionView(session, tessera.sessions), csrfToken: tessera.csrfTokenFor(session.id) });
   };
 
   app.post('/auth/register', async (request, reply) => {
@@ -58,9 +46,9 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
       carrier: { type: 'string', optional: true },
     });
     const carrier = (body.carrier ?? 'cookie') as Carrier;
-    if (carrier !== 'cookie') {
+    if (!allowedCarriers.has(carrier)) {
       throw new BadRequestError('validation_failed', 'The request has invalid fields.', [
-        { field: 'carrier', message: 'must be "cookie"' },
+        { field: 'carrier', message: `must be one of: ${[...allowedCarriers].join(', ')}` },
       ]);
     }
     const authRequest = ctx.toAuthRequest(request);
@@ -72,7 +60,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
       userAgent: truncate(singleHeader(request.headers, 'user-agent'), 512),
       previousSessionId: await tessera.authenticator.findCookieSessionId(authRequest),
     });
-    return sendSession(reply, result);
+    return sendNewSession(reply, tessera, result);
   });
 
   app.post('/auth/password', async (request, reply) => {
@@ -85,7 +73,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RouteContext): 
       ip: request.ip,
       userAgent: truncate(singleHeader(request.headers, 'user-agent'), 512),
     });
-    return sendSession(reply, result);
+    return sendNewSession(reply, tessera, result);
   });
 
   app.post('/auth/reauthenticate', async (request, reply) => {

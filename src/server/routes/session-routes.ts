@@ -4,18 +4,30 @@ import type { AuthContext } from '../../core/authenticate.js';
 import { ForbiddenError, NotFoundError } from '../../core/errors.js';
 import { isSessionId } from '../../core/session-token.js';
 import type { RouteContext } from '../app.js';
-import { serializeClearedCookie } from '../cookies.js';
+import { serializeClearedCookie, serializeClearedTokenCookies } from '../cookies.js';
 import { toSessionListItem, toSessionView } from '../views.js';
 
 /** Who am I, the device list, sign-out, revocation and the CSRF token. */
 export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { tessera } = ctx;
   const { config, sessions } = tessera;
-  const clearCookie = serializeClearedCookie(tessera.cookieNames.session, config);
+  const clearSessionCookie = serializeClearedCookie(tessera.cookieNames.session, config);
+  const clearTokenCookies = serializeClearedTokenCookies(tessera.cookieNames, config);
 
+  /** 204, clearing whatever cookies carried the session that just ended. */
   const noContent = (reply: FastifyReply, auth: AuthContext): FastifyReply => {
-    if (auth.viaCookie) reply.header('set-cookie', clearCookie);
+    if (auth.carrier === 'cookie') reply.header('set-cookie', clearSessionCookie);
+    if (auth.carrier === 'hybrid') reply.header('set-cookie', clearTokenCookies);
     return reply.code(204).header('cache-control', 'no-store').send();
+  };
+
+  /** Ends the caller's session: the session (and with it every token by `sid`) and the presented token's `jti`. */
+  const endCurrentSession = async (auth: AuthContext): Promise<void> => {
+    await sessions.revokeSession(auth.session.id);
+    if (auth.claims) {
+      await tessera.revoke([{ kind: 'jti', value: auth.claims.jti, expiresAt: auth.claims.exp * 1000 + config.tokens.clockSkewMs }]);
+    }
+    tessera.events({ type: 'logout', userId: auth.user.id, sessionId: auth.session.id });
   };
 
   app.get('/auth/session', async (request, reply) => {
@@ -40,18 +52,13 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
 
   app.post('/auth/logout', async (request, reply) => {
     const auth = await ctx.requireAuth(request);
-    await sessions.revokeSession(auth.session.id);
-    tessera.events({ type: 'logout', userId: auth.user.id, sessionId: auth.session.id });
+    await endCurrentSession(auth);
     return noContent(reply, auth);
   });
 
   app.post('/auth/logout-all', async (request, reply) => {
     const auth = await ctx.requireAuth(request);
-    const now = tessera.clock.now();
-    // The not-before instant also covers a sign-in racing with this call.
-    await tessera.stores.users.setSessionsValidAfter(auth.user.id, now);
-    const revoked = await sessions.revokeUserSessions(auth.user.id);
-    sessions.invalidateCache();
+    const revoked = await sessions.revokeUser(auth.user.id);
     tessera.events({ type: 'logout_all', userId: auth.user.id, count: revoked.length });
     return noContent(reply, auth);
   });
@@ -60,8 +67,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
     const auth = await ctx.requireAuth(request);
     const { id } = request.params;
     if (id === auth.session.id) {
-      await sessions.revokeSession(id);
-      tessera.events({ type: 'logout', userId: auth.user.id, sessionId: id });
+      await endCurrentSession(auth);
       return noContent(reply, auth);
     }
     // Ending another device needs a recent password proof (ASVS 5.0 7.5.2), so a stolen

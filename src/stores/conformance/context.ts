@@ -39,7 +39,10 @@ export function newUser(n: number, overrides: Partial<NewUser> = {}): NewUser {
   };
 }
 
-/** A session with predictable fields; the secret hash is base64url like the real one. */
+/**
+ * A session with predictable fields; the secret hash is base64url like the real one. The idle
+ * timeout defaults to the cookie carrier's 30 minutes.
+ */
 export function newSession(id: string, userId: string, overrides: Partial<NewSession> = {}): NewSession {
   return {
     id,
@@ -48,6 +51,7 @@ export function newSession(id: string, userId: string, overrides: Partial<NewSes
     secretHash: 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg',
     createdAt: BASE,
     expiresAt: BASE + 30 * DAY,
+    idleTimeoutMs: 30 * MINUTE,
     ip: '203.0.113.7',
     userAgent: 'Mozilla/5.0 (conformance)',
     ...overrides,
@@ -65,6 +69,7 @@ export function expectedSession(input: NewSession): Session {
     lastSeenAt: input.createdAt,
     authenticatedAt: input.createdAt,
     expiresAt: input.expiresAt,
+    idleTimeoutMs: input.idleTimeoutMs,
     ip: input.ip,
     userAgent: input.userAgent,
     refreshGeneration: 0,

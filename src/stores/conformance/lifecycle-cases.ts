@@ -34,5 +34,6 @@ export function defineLifecycleCases({ api, stores }: SuiteContext): void {
     await assertUnavailable(s.sessions.findSession('s'));
     await assertUnavailable(s.revocations.listRevocations(BASE));
     await assertUnavailable(s.rateLimits.hit('k', 1000, BASE));
+    await assertUnavailable(s.keys.listSigningKeys());
   });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BASE, expectedSession, idsOf, newSession, sorted } from './context.js';
+import { BASE, DAY, expectedSession, idsOf, newSession, sorted } from './context.js';
 import type { SuiteContext } from './context.js';
 
 /** Defines the `SessionStore` cases for creation, lookup, touch, deletion and listing. */
@@ -8,7 +8,7 @@ export function defineSessionCases({ api, stores }: SuiteContext): void {
 
   it('creates a session and finds it with every field, defaults included', async () => {
     const { sessions } = stores();
-    const input = newSession('sess_a', 'user_1', { carrier: 'hybrid', createdAt: BASE + 7 });
+    const input = newSession('sess_a', 'user_1', { carrier: 'hybrid', createdAt: BASE + 7, idleTimeoutMs: 14 * DAY });
     await sessions.createSession(input);
     assert.deepEqual(await sessions.findSession('sess_a'), expectedSession(input));
   });
@@ -17,13 +17,31 @@ export function defineSessionCases({ api, stores }: SuiteContext): void {
     const { sessions } = stores();
     const inputs = [
       newSession('sess_cookie', 'user_1', { carrier: 'cookie', ip: null, userAgent: null }),
-      newSession('sess_bearer', 'user_1', { carrier: 'bearer', ip: '2001:db8::1', userAgent: 'Ünïcødé/1.0 🚀' }),
-      newSession('sess_hybrid', 'user_1', { carrier: 'hybrid', expiresAt: Date.UTC(2100, 0, 1) }),
+      newSession('sess_bearer', 'user_1', {
+        carrier: 'bearer',
+        ip: '2001:db8::1',
+        userAgent: 'Ünïcødé/1.0 🚀',
+        idleTimeoutMs: 7 * DAY,
+      }),
+      newSession('sess_hybrid', 'user_1', {
+        carrier: 'hybrid',
+        expiresAt: Date.UTC(2100, 0, 1),
+        idleTimeoutMs: 365 * DAY,
+      }),
     ];
     for (const input of inputs) await sessions.createSession(input);
     for (const input of inputs) {
       assert.deepEqual(await sessions.findSession(input.id), expectedSession(input));
     }
+  });
+
+  it('rejects an idle timeout that is not a positive integer and stores nothing', async () => {
+    const { sessions } = stores();
+    for (const idleTimeoutMs of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await assert.rejects(sessions.createSession(newSession('sess_bad', 'user_1', { idleTimeoutMs })), RangeError);
+    }
+    assert.equal(await sessions.findSession('sess_bad'), null);
+    assert.deepEqual(await sessions.listUserSessions('user_1'), []);
   });
 
   it('returns null for a missing session', async () => {

@@ -1,5 +1,6 @@
 import type { Session } from '../../core/model.js';
 import type { NewSession, SessionStore } from '../types.js';
+import { assertIdleTimeout } from '../validation.js';
 import type { MemoryLifecycle } from './memory-lifecycle.js';
 
 /**
@@ -30,6 +31,7 @@ export function createMemorySessionStore(lifecycle: MemoryLifecycle): SessionSto
   return {
     async createSession(s: NewSession): Promise<void> {
       lifecycle.assertOpen();
+      assertIdleTimeout(s.idleTimeoutMs);
       // Never overwrite: a colliding id must not replace someone's live session.
       if (sessions.has(s.id)) throw new Error('A session with this id already exists.');
       sessions.set(s.id, {
@@ -41,6 +43,7 @@ export function createMemorySessionStore(lifecycle: MemoryLifecycle): SessionSto
         lastSeenAt: s.createdAt,
         authenticatedAt: s.createdAt,
         expiresAt: s.expiresAt,
+        idleTimeoutMs: s.idleTimeoutMs,
         ip: s.ip,
         userAgent: s.userAgent,
         refreshGeneration: 0,
@@ -78,9 +81,10 @@ export function createMemorySessionStore(lifecycle: MemoryLifecycle): SessionSto
         .filter((s) => s.userId === userId)
         .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
-    async deleteExpiredSessions(now: number, idleTimeoutMs: number): Promise<number> {
+    async deleteExpiredSessions(now: number): Promise<number> {
       lifecycle.assertOpen();
-      return deleteWhere((s) => s.expiresAt <= now || s.lastSeenAt + idleTimeoutMs <= now).length;
+      // Each session is judged by its own idle timeout (cookie minutes, token carriers days).
+      return deleteWhere((s) => s.expiresAt <= now || s.lastSeenAt + s.idleTimeoutMs <= now).length;
     },
     async rotateRefresh(id: string, expectedGeneration: number, rotatedAt: number): Promise<boolean> {
       lifecycle.assertOpen();

@@ -3,6 +3,7 @@ import { createMemoryLifecycle } from './memory-lifecycle.js';
 import { createMemoryRateLimitStore } from './memory-rate-limit-store.js';
 import { createMemoryRevocationStore } from './memory-revocation-store.js';
 import { createMemorySessionStore } from './memory-session-store.js';
+import { createMemorySigningKeyStore } from './memory-signing-key-store.js';
 import { createMemoryUserStore } from './memory-user-store.js';
 
 /**
@@ -16,6 +17,7 @@ export function createMemoryStores(): Stores {
     sessions: createMemorySessionStore(lifecycle),
     revocations: createMemoryRevocationStore(lifecycle),
     rateLimits: createMemoryRateLimitStore(lifecycle),
+    keys: createMemorySigningKeyStore(lifecycle),
     async ping(): Promise<void> {
       lifecycle.assertOpen();
     },

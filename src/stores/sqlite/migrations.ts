@@ -66,6 +66,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rate_limits_reset_at ON rate_limits (reset_at);
     `,
   },
+  {
+    // Idle timeouts differ per carrier (cookie minutes, token carriers days), so each session
+    // carries its own. Existing rows get the cookie default of 30 minutes. The expression index
+    // matches the sweep's `last_seen_at + idle_timeout_ms <= ?` term exactly, so together with
+    // sessions_expires_at the sweep is a MULTI-INDEX OR of two range scans, not a table scan;
+    // the price is one index update per touch, which happens once per touch interval at most.
+    version: 2,
+    name: 'per-session idle timeout',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN idle_timeout_ms INTEGER NOT NULL DEFAULT 1800000;
+      CREATE INDEX sessions_idle_expires_at ON sessions (last_seen_at + idle_timeout_ms);
+    `,
+  },
+  {
+    // The UNIQUE activates_at is what keeps two nodes from both creating a key for one rotation
+    // instant: the second INSERT ... ON CONFLICT DO NOTHING writes nothing and reports false.
+    version: 3,
+    name: 'signing keys',
+    sql: `
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        private_jwk TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        activates_at INTEGER NOT NULL UNIQUE
+      ) STRICT;
+    `,
+  },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `

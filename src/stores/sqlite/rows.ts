@@ -1,4 +1,5 @@
 import type { Carrier, Revocation, Session, User } from '../../core/model.js';
+import type { StoredSigningKey } from '../types.js';
 
 /**
  * Row types as SQLite returns them (snake_case, booleans as 0/1), kept apart from the domain
@@ -27,6 +28,7 @@ export interface SessionRow {
   readonly last_seen_at: number;
   readonly authenticated_at: number;
   readonly expires_at: number;
+  readonly idle_timeout_ms: number;
   readonly ip: string | null;
   readonly user_agent: string | null;
   readonly refresh_generation: number;
@@ -41,6 +43,16 @@ export interface RevocationRow {
   readonly expires_at: number;
 }
 
+/** A row of `signing_keys`; `alg` is only ever written by Tessera from the typed union. */
+export interface SigningKeyRow {
+  readonly kid: string;
+  readonly alg: StoredSigningKey['alg'];
+  readonly public_jwk: string;
+  readonly private_jwk: string;
+  readonly created_at: number;
+  readonly activates_at: number;
+}
+
 /** What the rate-limit upsert returns. */
 export interface RateLimitRow {
   readonly count: number;
@@ -53,7 +65,9 @@ export const USER_COLUMNS =
 /** See `USER_COLUMNS`. */
 export const SESSION_COLUMNS =
   'id, user_id, carrier, secret_hash, created_at, last_seen_at, authenticated_at, expires_at, ' +
-  'ip, user_agent, refresh_generation, refresh_rotated_at';
+  'idle_timeout_ms, ip, user_agent, refresh_generation, refresh_rotated_at';
+/** See `USER_COLUMNS`. */
+export const SIGNING_KEY_COLUMNS = 'kid, alg, public_jwk, private_jwk, created_at, activates_at';
 
 /** Maps a `users` row to a `User`. */
 export function toUser(row: UserRow): User {
@@ -79,6 +93,7 @@ export function toSession(row: SessionRow): Session {
     lastSeenAt: row.last_seen_at,
     authenticatedAt: row.authenticated_at,
     expiresAt: row.expires_at,
+    idleTimeoutMs: row.idle_timeout_ms,
     ip: row.ip,
     userAgent: row.user_agent,
     refreshGeneration: row.refresh_generation,
@@ -93,4 +108,16 @@ export function toRevocation(row: RevocationRow): Revocation {
     return { kind: 'sub', value: row.value, notBefore: row.not_before ?? 0, expiresAt: row.expires_at };
   }
   return { kind: row.kind, value: row.value, expiresAt: row.expires_at };
+}
+
+/** Maps a `signing_keys` row to a `StoredSigningKey`. */
+export function toSigningKey(row: SigningKeyRow): StoredSigningKey {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateJwk: row.private_jwk,
+    createdAt: row.created_at,
+    activatesAt: row.activates_at,
+  };
 }

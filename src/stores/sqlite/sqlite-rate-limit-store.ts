@@ -21,8 +21,10 @@ export function createSqliteRateLimitStore(db: BetterSqlite3.Database, guard: Gu
   return {
     async hit(key: string, windowMs: number, now: number): Promise<RateLimitHit> {
       assertWindow(windowMs);
-      const row = guard(() => hit.get({ key, now, resetAt: now + windowMs }));
-      // RETURNING always yields the row it wrote; a miss would mean the driver broke its contract.
+      // .all(), not .get(): .get() resets the statement before it reports SQLITE_DONE, and SQLite
+      // runs its WAL hook (auto-checkpoint) only on DONE — with .get() the WAL grew without
+      // bound, ~8 KB per hit (measured). The upsert returns exactly one row either way.
+      const [row] = guard(() => hit.all({ key, now, resetAt: now + windowMs }));
       if (row === undefined) throw new Error('The rate-limit upsert returned no row.');
       return { count: row.count, resetAt: row.reset_at };
     },

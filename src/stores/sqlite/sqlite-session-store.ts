@@ -1,17 +1,20 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Session } from '../../core/model.js';
 import type { NewSession, SessionStore } from '../types.js';
+import { assertIdleTimeout } from '../validation.js';
 import { SESSION_COLUMNS, toSession } from './rows.js';
 import type { SessionRow } from './rows.js';
 import type { Guard } from './sqlite-errors.js';
 
-type InsertParams = [string, string, string, string, number, number, number, number, string | null, string | null, number];
-
 /** Creates the SQLite `SessionStore`; every statement is prepared here, once. */
 export function createSqliteSessionStore(db: BetterSqlite3.Database, guard: Guard): SessionStore {
   // A plain INSERT: a duplicate id must fail loudly, never overwrite someone's live session.
-  const insert = db.prepare<InsertParams>(
-    `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+  // Named parameters bound straight from the NewSession (better-sqlite3 ignores extra keys); a
+  // new session was last seen, authenticated and refresh-rotated at its creation.
+  const insert = db.prepare<[NewSession]>(
+    `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (
+       @id, @userId, @carrier, @secretHash, @createdAt, @createdAt, @createdAt, @expiresAt,
+       @idleTimeoutMs, @ip, @userAgent, 0, @createdAt)`,
   );
   // The hot path of every cookie request: one primary-key point lookup.
   const byId = db.prepare<[string], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`);
@@ -32,9 +35,10 @@ export function createSqliteSessionStore(db: BetterSqlite3.Database, guard: Guar
   const listOfUser = db.prepare<[string], SessionRow>(
     `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = ? ORDER BY created_at, id`,
   );
-  // Idle expiry is written as `last_seen_at <= now - idle` so the comparison is on the column.
-  const deleteExpired = db.prepare<[number, number]>(
-    'DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?',
+  // Each session's own idle timeout. `last_seen_at + idle_timeout_ms` is spelled exactly as in
+  // the sessions_idle_expires_at expression index (migration 2), so the planner can use it.
+  const deleteExpired = db.prepare<[{ now: number }]>(
+    'DELETE FROM sessions WHERE expires_at <= @now OR last_seen_at + idle_timeout_ms <= @now',
   );
   // The compare-and-set: exactly one of two concurrent rotations from one generation matches.
   const rotate = db.prepare<[number, string, number]>(
@@ -47,9 +51,8 @@ export function createSqliteSessionStore(db: BetterSqlite3.Database, guard: Guar
 
   return {
     async createSession(s: NewSession): Promise<void> {
-      guard(() =>
-        insert.run(s.id, s.userId, s.carrier, s.secretHash, s.createdAt, s.createdAt, s.createdAt, s.expiresAt, s.ip, s.userAgent, s.createdAt),
-      );
+      assertIdleTimeout(s.idleTimeoutMs);
+      guard(() => insert.run(s));
     },
     async findSession(id: string): Promise<Session | null> {
       return guard(() => {
@@ -77,8 +80,8 @@ export function createSqliteSessionStore(db: BetterSqlite3.Database, guard: Guar
     async listUserSessions(userId: string): Promise<Session[]> {
       return guard(() => listOfUser.all(userId).map(toSession));
     },
-    async deleteExpiredSessions(now: number, idleTimeoutMs: number): Promise<number> {
-      return guard(() => deleteExpired.run(now, now - idleTimeoutMs).changes);
+    async deleteExpiredSessions(now: number): Promise<number> {
+      return guard(() => deleteExpired.run({ now }).changes);
     },
     async rotateRefresh(id: string, expectedGeneration: number, rotatedAt: number): Promise<boolean> {
       return guard(() => rotate.run(rotatedAt, id, expectedGeneration).changes === 1);

@@ -10,6 +10,7 @@ import { createGuard, mapSqliteError, storeUnavailable } from './sqlite-errors.j
 import { createSqliteRateLimitStore } from './sqlite-rate-limit-store.js';
 import { createSqliteRevocationStore } from './sqlite-revocation-store.js';
 import { createSqliteSessionStore } from './sqlite-session-store.js';
+import { createSqliteSigningKeyStore } from './sqlite-signing-key-store.js';
 import { createSqliteUserStore } from './sqlite-user-store.js';
 
 /** Options for `openSqliteStores`. */
@@ -69,6 +70,7 @@ function assembleStores(db: BetterSqlite3.Database): Stores {
     sessions: createSqliteSessionStore(db, guard),
     revocations: createSqliteRevocationStore(db, guard),
     rateLimits: createSqliteRateLimitStore(db, guard),
+    keys: createSqliteSigningKeyStore(db, guard),
     async ping(): Promise<void> {
       guard(() => select1.get());
     },

@@ -1,0 +1,144 @@
+/**
+ * Issue 2: an authenticated `GET /auth/session` on Tessera (cookie carrier, SQLite store — the
+ * zero-config default) against, with the same load generator in the same run:
+ *   (a) a bare Fastify hello-world — target ≥ 0.7×
+ *   (b) express-session + connect-redis on the local Redis, a route returning the session's
+ *       user as JSON — target ≥ 5×
+ */
+import { randomBytes } from 'node:crypto';
+import { cookiePair, expectResponse, request } from '../lib/http.mjs';
+import { connectRedis } from '../lib/redis.mjs';
+
+export const description = 'authenticated GET /auth/session (cookie, SQLite) vs Fastify hello-world and express-session + connect-redis';
+
+const HELLO_TARGET = 0.7;
+const EXPRESS_TARGET = 5;
+
+/** Registers a user on Tessera, signs in, and checks the cookie works. Returns the Cookie header. */
+async function signInToTessera(url) {
+  const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
+  const password = `Bench-${randomBytes(18).toString('base64url')}`;
+  const registered = await request(new URL('/auth/register', url), { method: 'POST', json: { email, password } });
+  expectResponse(registered.status === 201, 'Tessera POST /auth/register', registered);
+  const login = await request(new URL('/auth/login', url), { method: 'POST', json: { email, password } });
+  expectResponse(login.status === 200, 'Tessera POST /auth/login', login);
+  // `tessera_session`, or `__Host-tessera_session` when secure cookies are on (NODE_ENV=production).
+  const name = login.setCookies.map((c) => c.split('=', 1)[0].trim()).find((n) => n.endsWith('tessera_session'));
+  const cookie = name ? cookiePair(login.setCookies, name) : null;
+  if (!cookie) throw new Error(`Tessera POST /auth/login set no session cookie (Set-Cookie: ${JSON.stringify(login.setCookies)})`);
+  await expectSignedIn(url, cookie, email, 'before measuring');
+  return { cookie, email };
+}
+
+async function expectSignedIn(url, cookie, email, when) {
+  const who = await request(new URL('/auth/session', url), { headers: { cookie } });
+  expectResponse(
+    who.status === 200 && who.body?.user?.email === email && typeof who.body?.session?.id === 'string',
+    `Tessera GET /auth/session ${when} (expected 200 with the signed-in user)`,
+    who,
+  );
+}
+
+/** Signs in to the express-session server and checks the session really lives in Redis. */
+async function signInToExpress(url, redis, prefix) {
+  const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
+  const login = await request(new URL('/login', url), { method: 'POST', json: { email } });
+  expectResponse(login.status === 200, 'express-session POST /login', login);
+  const cookie = cookiePair(login.setCookies, 'connect.sid');
+  if (!cookie) throw new Error(`express-session POST /login set no connect.sid cookie (Set-Cookie: ${JSON.stringify(login.setCookies)})`);
+  const keys = await redis.keys(prefix);
+  if (keys.length !== 1) throw new Error(`expected exactly 1 session key under ${prefix} in Redis after sign-in, found ${keys.length}`);
+  const stored = JSON.parse((await redis.client.get(keys[0])) ?? 'null');
+  if (stored?.user?.email !== email) throw new Error(`the Redis session ${keys[0]} does not hold the signed-in user`);
+  await expectExpressSignedIn(url, cookie, email, 'before measuring');
+  return { cookie, email };
+}
+
+async function expectExpressSignedIn(url, cookie, email, when) {
+  const who = await request(new URL('/session', url), { headers: { cookie } });
+  expectResponse(who.status === 200 && who.body?.user?.email === email, `express-session GET /session ${when} (expected 200 with the signed-in user)`, who);
+}
+
+/** Runs the suite. */
+export async function run(ctx) {
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redis = await connectRedis(redisUrl);
+  ctx.onCleanup(() => redis.close());
+  const redisPid = await redis.serverPid();
+  const prefix = `tessera-bench:${ctx.runId}:sess:`;
+  // Registered before the server starts, so even a failed run deletes its keys.
+  ctx.onCleanup(async () => {
+    const deleted = await redis.deleteKeys(prefix);
+    ctx.log(`  deleted ${deleted} Redis key(s) under ${prefix}`);
+  });
+
+  ctx.log('  starting servers');
+  const hello = await ctx.startServer({ name: 'fastify-hello', script: 'fastify-hello.mjs' });
+  const express = await ctx.startServer({
+    name: 'express-session-redis',
+    script: 'express-session-redis.mjs',
+    env: { BENCH_REDIS_URL: redisUrl, BENCH_SESSION_PREFIX: prefix },
+  });
+  const dataDir = await ctx.tempDir('tessera-bench-');
+  const tessera = await ctx.startServer({
+    name: 'tessera',
+    script: 'tessera.mjs',
+    env: { TESSERA_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', TESSERA_LOG_LEVEL: 'silent' },
+  });
+
+  const helloCheck = await request(new URL('/', hello.url));
+  expectResponse(helloCheck.status === 200 && helloCheck.body?.hello === 'world', 'Fastify hello-world GET /', helloCheck);
+  const tesseraUser = await signInToTessera(tessera.url);
+  const expressUser = await signInToExpress(express.url, redis, prefix);
+  ctx.log('  checked: Tessera and express-session answer 200 with the signed-in user');
+
+  const figures = await ctx.measure([
+    { key: 'hello', label: 'Fastify hello-world', server: hello, request: { path: '/' } },
+    {
+      key: 'express',
+      label: 'express-session + connect-redis',
+      server: express,
+      request: { path: '/session', headers: { cookie: expressUser.cookie } },
+      pids: redisPid ? { redis: redisPid } : {},
+    },
+    { key: 'tessera', label: 'Tessera', server: tessera, request: { path: '/auth/session', headers: { cookie: tesseraUser.cookie } } },
+  ]);
+
+  // Still signed in afterwards (the measurement itself already refused any non-2xx).
+  await expectSignedIn(tessera.url, tesseraUser.cookie, tesseraUser.email, 'after measuring');
+  await expectExpressSignedIn(express.url, expressUser.cookie, expressUser.email, 'after measuring');
+
+  const result = (key, label) => ({
+    label,
+    value: Math.round(figures[key].median),
+    unit: 'req/s',
+    detail: figures[key],
+  });
+  const ratio = (label, numerator, denominator, target) => {
+    const value = figures[numerator].median / figures[denominator].median;
+    return { label, value: Number(value.toFixed(3)), target, pass: value >= target };
+  };
+  const { noise } = figures;
+  const notes = [
+    'CPU columns: median share of one core per round (server = the measured server process, load = autocannon, redis = redis-server, others = every other process on the machine, steal = hypervisor steal)',
+  ];
+  if (noise.waitedMs > 1_000) notes.push(`waited ${(noise.waitedMs / 1000).toFixed(0)} s in all for a quiet machine`);
+  if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
+  if (noise.keptContaminated > 0 || noise.notQuiet > 0) {
+    notes.push(`NOISY: ${noise.keptContaminated} round(s) kept although other processes used CPU, ${noise.notQuiet} started on a busy machine — rerun on a quiet machine`);
+  }
+  return {
+    name: 'cookie-session',
+    description,
+    notes,
+    results: [
+      result('hello', 'Fastify 5 hello-world: GET / → {"hello":"world"}'),
+      result('express', 'Express 5 + express-session + connect-redis: GET /session (Redis GET + EXPIRE)'),
+      result('tessera', 'Tessera: GET /auth/session, cookie carrier, SQLite store'),
+    ],
+    ratios: [
+      ratio('Tessera ÷ bare Fastify hello-world', 'tessera', 'hello', HELLO_TARGET),
+      ratio('Tessera ÷ express-session + connect-redis', 'tessera', 'express', EXPRESS_TARGET),
+    ],
+  };
+}

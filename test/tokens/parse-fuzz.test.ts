@@ -1,0 +1,128 @@
+/**
+ * Property tests: random strings and mutated valid tokens never make the parser or the verifier
+ * throw anything but AuthenticationError, and no mutation of a valid token still verifies (one
+ * token, one spelling: J-13).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AuthenticationError } from '../../src/core/errors.js';
+import { decodeBase64Url } from '../../src/core/encoding.js';
+import { decodeStrictBase64Url, parseCompactJws } from '../../src/core/tokens/parse-compact-jws.js';
+import { accessToken, b64url, makeKey, makeVerifier } from './helpers.js';
+
+const es = makeKey('ES256');
+const ed = makeKey('EdDSA');
+const { verifier } = makeVerifier([es, ed]);
+const valid = [accessToken(es), accessToken(ed), accessToken(es, { aud: ['a', 'https://api.test'] })];
+
+/** Runs `fn`; anything thrown must be an AuthenticationError. Returns whether it succeeded. */
+function onlyAuthErrors(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    expect(['invalid_token', 'token_expired', 'token_revoked']).toContain(error.code);
+    return false;
+  }
+}
+
+const base64urlChar = fc.constantFrom(
+  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split(''),
+);
+const anyChar = fc.oneof(base64urlChar, fc.constantFrom('.', '=', '+', '/', ' ', '\n', '\u0000', '\u00e9', '\ud800'));
+const segment = fc.string({ unit: base64urlChar, maxLength: 120 });
+const jsonSegment = fc.jsonValue({ maxDepth: 12 }).map((v) => b64url(JSON.stringify(v) ?? 'null'));
+
+const mutation = fc.record({
+  token: fc.constantFrom(...valid),
+  at: fc.nat(),
+  kind: fc.constantFrom('replace', 'insert', 'delete', 'swap', 'truncate', 'duplicate'),
+  char: anyChar,
+});
+
+function mutate(m: { token: string; at: number; kind: string; char: string }): string {
+  const i = m.at % m.token.length;
+  const t = m.token;
+  switch (m.kind) {
+    case 'replace':
+      return t.slice(0, i) + m.char + t.slice(i + 1);
+    case 'insert':
+      return t.slice(0, i) + m.char + t.slice(i);
+    case 'delete':
+      return t.slice(0, i) + t.slice(i + 1);
+    case 'swap':
+      return t.slice(0, i) + (t[i + 1] ?? '') + (t[i] ?? '') + t.slice(i + 2);
+    case 'truncate':
+      return t.slice(0, i);
+    default:
+      return t + t.slice(i);
+  }
+}
+
+describe('parser and verifier fuzzing', () => {
+  it('arbitrary strings: only AuthenticationError, never a crash', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (input) => {
+        expect(onlyAuthErrors(() => verifier.verify(input))).toBe(false);
+        onlyAuthErrors(() => parseCompactJws(input));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('dot-joined base64url and JSON segments: only AuthenticationError', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(segment, jsonSegment), { minLength: 1, maxLength: 5 }),
+        (parts) => {
+          const input = parts.join('.');
+          expect(onlyAuthErrors(() => verifier.verify(input))).toBe(false);
+          onlyAuthErrors(() => parseCompactJws(input));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('every mutation of a valid token is rejected with an AuthenticationError', () => {
+    fc.assert(
+      fc.property(mutation, (m) => {
+        const input = mutate(m);
+        const accepted = onlyAuthErrors(() => verifier.verify(input));
+        // Only the unmodified token may verify: no second spelling of the same token exists.
+        expect(accepted).toBe(valid.includes(input));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('the hot-path base64url decoder gives exactly the verdicts of core/encoding decodeBase64Url', () => {
+    const sample = fc.oneof(
+      fc.string({ unit: base64urlChar, maxLength: 90 }),
+      fc.string({ unit: anyChar, maxLength: 40 }),
+      fc.uint8Array({ maxLength: 70 }).map((bytes) => Buffer.from(bytes).toString('base64url')),
+    );
+    fc.assert(
+      fc.property(sample, (text) => {
+        const expected = decodeBase64Url(text);
+        const actual = decodeStrictBase64Url(text);
+        expect(actual === null).toBe(expected === null);
+        if (expected !== null) expect(actual?.equals(expected)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+    // Every single-character tail, exhaustively: all 64 values after 2 and 3 leftover chars.
+    for (const prefix of ['AA', 'AAA', 'AAAAAA', 'AAAAAAA']) {
+      for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
+        expect(decodeStrictBase64Url(prefix + c) === null).toBe(decodeBase64Url(prefix + c) === null);
+      }
+    }
+  });
+
+  it('non-string input at runtime is an AuthenticationError, not a TypeError', () => {
+    for (const input of [undefined, null, 42, {}, [], Buffer.from(valid[0] as string)]) {
+      expect(onlyAuthErrors(() => verifier.verify(input as unknown as string))).toBe(false);
+    }
+  });
+});
