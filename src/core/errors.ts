@@ -172,7 +172,7 @@ export class ConfigurationError extends TesseraError {
   }
 }
 
-/** True when `value` is a TesseraError (works across module copies by checking the shape). */
+/** True when `value` is a TesseraError of this copy of Tessera. */
 export function isTesseraError(value: unknown): value is TesseraError {
   return value instanceof TesseraError;
 }

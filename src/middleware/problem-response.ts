@@ -1,8 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { RateLimitedError } from '../core/errors.js';
 import type { Tessera } from '../core/tessera.js';
 import { serializeClearedCookie } from '../server/cookies.js';
-import { toProblem } from '../server/problem.js';
+import { problemHeaders, toProblem } from '../server/problem.js';
 
 /**
  * A refused request, framework-neutral: every adapter sends exactly what the Tessera server
@@ -20,17 +19,7 @@ export interface ProblemResponse {
 /** Maps a thrown value to the problem response; unknown errors become a generic 500. */
 export function toProblemResponse(error: unknown, tessera: Tessera): ProblemResponse {
   const problem = toProblem(error);
-  // The answer depends on the credential, so no cache may keep it.
-  const headers: Record<string, string> = {
-    'content-type': 'application/problem+json; charset=utf-8',
-    'cache-control': 'no-store',
-  };
-  if (error instanceof RateLimitedError) headers['retry-after'] = String(error.retryAfterSeconds);
-  if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="tessera", Cookie';
-  // Like the server: a dead session cookie is cleared so the browser stops sending it.
-  if (problem.code === 'invalid_session') {
-    headers['set-cookie'] = serializeClearedCookie(tessera.cookieNames.session, tessera.config);
-  }
+  const headers = problemHeaders(problem, error, serializeClearedCookie(tessera.cookieNames.session, tessera.config));
   return { status: problem.status, headers, body: JSON.stringify(problem) };
 }
 

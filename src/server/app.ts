@@ -97,14 +97,13 @@ export async function buildServer(tessera: Tessera, observability: Observability
     done();
   });
 
+  const clearSessionCookie = serializeClearedCookie(tessera.cookieNames.session, config);
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500 && problem.code !== 'store_unavailable') {
       observability.logger.error({ err: error, route: request.routeOptions.url }, 'request failed');
     }
-    // A dead session cookie is cleared so the browser stops sending it.
-    if (problem.code === 'invalid_session') reply.header('set-cookie', serializeClearedCookie(tessera.cookieNames.session, config));
-    return sendProblem(reply, problem, error);
+    return sendProblem(reply, problem, error, clearSessionCookie);
   });
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, createProblem(404, 'not_found', 'No such endpoint.')));
 

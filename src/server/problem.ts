@@ -76,15 +76,26 @@ export function toProblem(error: unknown): Problem {
   return createProblem(500, 'internal_error', 'Internal error.');
 }
 
+/**
+ * The headers of a problem response, shared by the server and the middleware so a route behind
+ * the middleware answers exactly like Tessera's own. `clearSessionCookie` is the Set-Cookie that
+ * deletes the session cookie: sent on `invalid_session` so the browser stops sending a dead one.
+ */
+export function problemHeaders(problem: Problem, error: unknown, clearSessionCookie?: string): Record<string, string> {
+  // The answer depends on the credential, so no cache may keep it.
+  const headers: Record<string, string> = {
+    'content-type': 'application/problem+json; charset=utf-8',
+    'cache-control': 'no-store',
+  };
+  if (error instanceof RateLimitedError) headers['retry-after'] = String(error.retryAfterSeconds);
+  if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="tessera", Cookie';
+  if (problem.code === 'invalid_session' && clearSessionCookie) headers['set-cookie'] = clearSessionCookie;
+  return headers;
+}
+
 /** Sends a problem with the right media type and headers. */
-export function sendProblem(reply: FastifyReply, problem: Problem, error?: unknown): FastifyReply {
-  if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
-  if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="tessera", Cookie');
-  return reply
-    .code(problem.status)
-    .header('cache-control', 'no-store')
-    .header('content-type', 'application/problem+json; charset=utf-8')
-    .send(JSON.stringify(problem));
+export function sendProblem(reply: FastifyReply, problem: Problem, error?: unknown, clearSessionCookie?: string): FastifyReply {
+  return reply.code(problem.status).headers(problemHeaders(problem, error, clearSessionCookie)).send(JSON.stringify(problem));
 }
 
 /** The raw HTTP/1.1 response for errors Node raises before a request exists (bad headers, oversized headers). */

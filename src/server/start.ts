@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ConfigOverrides, TesseraConfig } from '../core/config.js';
 import { type Tessera, createTessera } from '../core/tessera.js';
@@ -32,9 +33,26 @@ export interface StartOptions {
   readonly heartbeatMs?: number;
 }
 
+/** Asks the OS for a free port on `host`. */
+function findFreePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** Loads the configuration, opens the stores, and listens. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const env = options.env ?? process.env;
+  let env = options.env ?? process.env;
+  // PORT=0 asks for any free port; the public URL (a trusted CSRF origin) must name the real
+  // one, so pick the port before the configuration is built.
+  if (!options.config && env.PORT === '0' && !env.TESSERA_PUBLIC_URL) {
+    env = { ...env, PORT: String(await findFreePort(env.HOST || '127.0.0.1')) };
+  }
   const config = options.config ?? loadConfig(env, options.overrides);
   const observability = options.observability ?? createObservability(config.logLevel);
   const masterSecret = loadOrCreateMasterSecret(config.dataDir, env);
@@ -74,7 +92,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     close() {
       closing ??= (async () => {
         for (const timer of [sweeper, keyTimer, syncTimer]) clearInterval(timer);
-        await app.close();
+        // Node closes idle keep-alive sockets only once, when close() is called; a request in
+        // flight at that moment leaves its socket open (for up to keepAliveTimeout) after the
+        // response. Keep closing idle sockets until every in-flight request has finished.
+        const reapIdle = setInterval(() => app.server.closeIdleConnections(), 25);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(reapIdle);
+        }
         await stores.close();
       })();
       return closing;

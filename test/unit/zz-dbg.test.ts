@@ -14,4 +14,4 @@ it('dbg', async () => {
   await p.catch(()=>{});
   await closing;
   console.log(server.logs.slice(-3).join('\n'));
-}, 20000);
+}, 120000);

@@ -37,7 +37,7 @@ export interface AccessTokenVerifierOptions {
   readonly audience: string;
   /** Looks a key up by `kid`; a plain Map lookup. Must never fetch anything. */
   readonly resolveKey: (kid: string) => VerificationKey | undefined;
-  /** Revocation check run on every call, cache hit or not; true means revoked. A throw propagates. */
+  /** Revocation check run on every call, cache hit or not; true means revoked. Must not throw. */
   readonly isRevoked?: (claims: AccessTokenClaims) => boolean;
   readonly clock?: Clock;
   /** Tolerated clock difference for `exp`, `nbf` and `iat`. Default 30. */
