@@ -127,6 +127,9 @@ export async function measureInterleaved(ctx, targets) {
             p99: median(runs.map((r) => r.latencyMs.p99)),
           },
           cpu: Object.fromEntries(cpuNames.map((name) => [name, medianOrNull(runs.map((r) => r.cpu[name]))])),
+          // Server CPU time per response: the cost of one request to the server, which does not
+          // depend on whether the server or the load generator was the bottleneck.
+          serverCpuUsPerRequest: medianOrNull(runs.map((r) => (r.cpu.server === null ? null : (r.cpu.server / r.okPerSecond) * 1e6))),
           contaminatedRounds: runs.filter((r) => r.contaminated).length,
           responses: runs.reduce((sum, r) => sum + r.ok, 0),
         },

@@ -36,16 +36,18 @@ export function formatSuite(suite) {
   }
   const hasCpu = suite.results.some((r) => r.detail?.cpu);
   const cpuNames = [...new Set(suite.results.flatMap((r) => Object.keys(r.detail?.cpu ?? {})))];
-  const header = ['result', 'median', 'unit', 'rounds min–max', 'p99 ms', ...(hasCpu ? cpuNames.map((n) => `${n} CPU`) : [])];
+  const hasCost = suite.results.some((r) => typeof r.detail?.serverCpuUsPerRequest === 'number');
+  const header = ['result', 'median', 'unit', 'rounds min–max', 'p99 ms', ...(hasCost ? ['server µs/req'] : []), ...(hasCpu ? cpuNames.map((n) => `${n} CPU`) : [])];
   const rows = suite.results.map((r) => [
     r.label,
     fmtInt(r.value),
     r.unit,
     r.detail ? `${fmtInt(r.detail.min)}–${fmtInt(r.detail.max)}` : '',
     r.detail?.latencyMs ? r.detail.latencyMs.p99 : '',
+    ...(hasCost ? [typeof r.detail?.serverCpuUsPerRequest === 'number' ? r.detail.serverCpuUsPerRequest.toFixed(1) : '–'] : []),
     ...(hasCpu ? cpuNames.map((n) => fmtPct(r.detail?.cpu?.[n])) : []),
   ]);
-  lines.push(table([header, ...rows], ['l', 'r', 'l', 'r', 'r', ...cpuNames.map(() => 'r')]));
+  lines.push(table([header, ...rows], ['l', 'r', 'l', 'r', 'r', ...(hasCost ? ['r'] : []), ...cpuNames.map(() => 'r')]));
   if (suite.ratios.length > 0) {
     lines.push('');
     const ratioRows = suite.ratios.map((r) => [r.label, fmtRatio(r.value), `target ≥ ${fmtRatio(r.target)}`, r.pass ? 'PASS' : 'MISSED']);

@@ -7,37 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cookiePair, expectResponse, request } from '../lib/http.mjs';
+import { expectTesseraSignedIn, signInToTessera, startTessera } from '../lib/tessera.mjs';
 import { connectRedis } from '../lib/redis.mjs';
 
 export const description = 'authenticated GET /auth/session (cookie, SQLite) vs Fastify hello-world and express-session + connect-redis';
 
 const HELLO_TARGET = 0.7;
 const EXPRESS_TARGET = 5;
-
-/** Registers a user on Tessera, signs in, and checks the cookie works. Returns the Cookie header. */
-async function signInToTessera(url) {
-  const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
-  const password = `Bench-${randomBytes(18).toString('base64url')}`;
-  const registered = await request(new URL('/auth/register', url), { method: 'POST', json: { email, password } });
-  expectResponse(registered.status === 201, 'Tessera POST /auth/register', registered);
-  const login = await request(new URL('/auth/login', url), { method: 'POST', json: { email, password } });
-  expectResponse(login.status === 200, 'Tessera POST /auth/login', login);
-  // `tessera_session`, or `__Host-tessera_session` when secure cookies are on (NODE_ENV=production).
-  const name = login.setCookies.map((c) => c.split('=', 1)[0].trim()).find((n) => n.endsWith('tessera_session'));
-  const cookie = name ? cookiePair(login.setCookies, name) : null;
-  if (!cookie) throw new Error(`Tessera POST /auth/login set no session cookie (Set-Cookie: ${JSON.stringify(login.setCookies)})`);
-  await expectSignedIn(url, cookie, email, 'before measuring');
-  return { cookie, email };
-}
-
-async function expectSignedIn(url, cookie, email, when) {
-  const who = await request(new URL('/auth/session', url), { headers: { cookie } });
-  expectResponse(
-    who.status === 200 && who.body?.user?.email === email && typeof who.body?.session?.id === 'string',
-    `Tessera GET /auth/session ${when} (expected 200 with the signed-in user)`,
-    who,
-  );
-}
 
 /** Signs in to the express-session server and checks the session really lives in Redis. */
 async function signInToExpress(url, redis, prefix) {
@@ -79,12 +55,7 @@ export async function run(ctx) {
     script: 'express-session-redis.mjs',
     env: { BENCH_REDIS_URL: redisUrl, BENCH_SESSION_PREFIX: prefix },
   });
-  const dataDir = await ctx.tempDir('tessera-bench-');
-  const tessera = await ctx.startServer({
-    name: 'tessera',
-    script: 'tessera.mjs',
-    env: { TESSERA_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', TESSERA_LOG_LEVEL: 'silent' },
-  });
+  const tessera = await startTessera(ctx);
 
   const helloCheck = await request(new URL('/', hello.url));
   expectResponse(helloCheck.status === 200 && helloCheck.body?.hello === 'world', 'Fastify hello-world GET /', helloCheck);
@@ -105,7 +76,7 @@ export async function run(ctx) {
   ]);
 
   // Still signed in afterwards (the measurement itself already refused any non-2xx).
-  await expectSignedIn(tessera.url, tesseraUser.cookie, tesseraUser.email, 'after measuring');
+  await expectTesseraSignedIn(tessera.url, tesseraUser.cookie, tesseraUser.email, 'after measuring');
   await expectExpressSignedIn(express.url, expressUser.cookie, expressUser.email, 'after measuring');
 
   const result = (key, label) => ({

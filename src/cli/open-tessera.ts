@@ -8,7 +8,7 @@ import type { CliIo } from './io.js';
 /** Opens the configured stores for an admin command; auth events are logged to stderr. */
 export async function openTesseraForCli(io: CliIo): Promise<Tessera> {
   const config = loadConfig(io.env);
-  const stores = openConfiguredStores(config);
+  const stores = await openConfiguredStores(config);
   const observability = createObservability(io.env.TESSERA_LOG_LEVEL ?? 'warn', process.stderr);
   return createTessera({
     config,

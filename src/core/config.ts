@@ -92,8 +92,18 @@ export interface TesseraConfig {
   readonly clients: readonly { readonly id: string; readonly secret: string }[];
   readonly bodyLimitBytes: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Session store: `sqlite` (default, in the data directory), `memory`, or a URL in later releases. */
+  /**
+   * Where sessions, revocations, rate-limit counters and signing keys live: `sqlite` (default,
+   * in the data directory), `memory` (tests), `redis://…`, `rediss://…`, `redis-cluster://h:p,h:p`
+   * or `postgres://…`.
+   */
   readonly sessionStore: string;
+  /** Where users live: `sqlite` (default) or `postgres://…` (always SQL). */
+  readonly userStore: string;
+  /** PostgreSQL schema for Tessera's tables. */
+  readonly postgresSchema: string;
+  /** Prefix of every Redis key (several deployments can share one Redis). */
+  readonly redisKeyPrefix: string;
 }
 
 /** OWASP Password Storage Cheat Sheet, argon2id: m=19 MiB, t=2, p=1. */
@@ -148,6 +158,9 @@ export function defaultConfig(): TesseraConfig {
     bodyLimitBytes: 16 * 1024,
     logLevel: 'info',
     sessionStore: 'sqlite',
+    userStore: 'sqlite',
+    postgresSchema: 'tessera',
+    redisKeyPrefix: 'tessera:',
   };
 }
 
@@ -226,7 +239,11 @@ export function validateConfig(config: TesseraConfig): TesseraConfig {
   }
   need(Number.isInteger(config.bodyLimitBytes) && config.bodyLimitBytes >= 1024 && config.bodyLimitBytes <= 1_048_576, 'TESSERA_BODY_LIMIT must be from 1024 to 1048576 bytes.');
   need(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel), 'TESSERA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.');
-  need(config.sessionStore === 'sqlite' || config.sessionStore === 'memory', `TESSERA_SESSION_STORE must be "sqlite" or "memory" in this release.`);
+  need(/^(sqlite|memory)$|^(redis|rediss|redis-cluster|postgres|postgresql):\/\/./.test(config.sessionStore), 'TESSERA_SESSION_STORE must be sqlite, memory, redis://host:port, rediss://…, redis-cluster://host:port,host:port or postgres://user@host/db.');
+  need(/^sqlite$|^(postgres|postgresql):\/\/./.test(config.userStore), 'TESSERA_USER_STORE must be sqlite or postgres://user@host/db (users always live in a SQL store).');
+  need(!(config.sessionStore === 'memory' && config.userStore !== 'sqlite'), 'TESSERA_SESSION_STORE=memory keeps users in memory too; unset TESSERA_USER_STORE.');
+  need(/^[a-z_][a-z0-9_]{0,62}$/.test(config.postgresSchema), 'TESSERA_POSTGRES_SCHEMA must be a lower-case SQL identifier (letters, digits, _).');
+  need(/^[A-Za-z0-9:_.{}-]{0,64}$/.test(config.redisKeyPrefix) && !/[{}]/.test(config.redisKeyPrefix), 'TESSERA_REDIS_PREFIX must be up to 64 characters of letters, digits, : _ . - (no braces: they are hash tags).');
 
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -1,5 +1,6 @@
 import { encodeBase64Url, isBase64UrlOfLength } from './encoding.js';
 import type { RandomSource } from './clock.js';
+import { sha256Base64Url } from './hashing.js';
 
 /**
  * Session tokens are `<sessionId>.<secret>` (DESIGN §2): a 128-bit public id used for lookups,
@@ -8,12 +9,26 @@ import type { RandomSource } from './clock.js';
  * store row cannot be replayed as a cookie.
  */
 
-/** Bytes of the session id (128 bits ≥ the 120 DESIGN asks; ASVS 5.0 7.2.3). */
+/** Random bytes in a session id (128 bits ≥ the 120 DESIGN asks; ASVS 5.0 7.2.3). */
 export const SESSION_ID_BYTES = 16;
 /** Bytes of the session secret (256 bits). */
 export const SESSION_SECRET_BYTES = 32;
-/** Exact length of a well-formed token: 22 + 1 + 43 characters. */
-export const SESSION_TOKEN_LENGTH = 22 + 1 + 43;
+/** Characters of the routing tag that starts every session id (3 bytes). */
+export const ROUTING_TAG_LENGTH = 4;
+/** Characters of a session id: the routing tag, then 128 random bits. */
+export const SESSION_ID_LENGTH = ROUTING_TAG_LENGTH + 22;
+/** Exact length of a well-formed token: 26 + 1 + 43 characters. */
+export const SESSION_TOKEN_LENGTH = SESSION_ID_LENGTH + 1 + 43;
+
+/**
+ * The routing tag of a user: 24 bits of SHA-256(user id). Every session id of the user starts
+ * with it, so a sharded store (Redis Cluster) can find the user's shard from the session id
+ * alone and keep the session and the user's session index in one slot, updated atomically.
+ * It carries no secret and adds no predictability to the 128 random bits that follow.
+ */
+export function sessionRoutingTag(userId: string): string {
+  return sha256Base64Url(userId).slice(0, ROUTING_TAG_LENGTH);
+}
 
 /** A parsed session token. */
 export interface SessionTokenParts {
@@ -21,9 +36,9 @@ export interface SessionTokenParts {
   readonly secret: string;
 }
 
-/** Generates a fresh session id and secret. */
-export function generateSessionToken(random: RandomSource): SessionTokenParts & { readonly token: string } {
-  const sessionId = encodeBase64Url(random(SESSION_ID_BYTES));
+/** Generates a fresh session id (routing tag of `userId` + 128 random bits) and secret. */
+export function generateSessionToken(random: RandomSource, userId: string): SessionTokenParts & { readonly token: string } {
+  const sessionId = sessionRoutingTag(userId) + encodeBase64Url(random(SESSION_ID_BYTES));
   const secret = encodeBase64Url(random(SESSION_SECRET_BYTES));
   return { sessionId, secret, token: `${sessionId}.${secret}` };
 }
@@ -35,16 +50,14 @@ export function generateId(random: RandomSource): string {
 
 /** Parses a token strictly (exact lengths, canonical base64url); null for anything else. */
 export function parseSessionToken(token: string): SessionTokenParts | null {
-  if (token.length !== SESSION_TOKEN_LENGTH || token.charCodeAt(22) !== 46 /* '.' */) return null;
-  const sessionId = token.slice(0, 22);
-  const secret = token.slice(23);
-  if (!isBase64UrlOfLength(sessionId, SESSION_ID_BYTES) || !isBase64UrlOfLength(secret, SESSION_SECRET_BYTES)) {
-    return null;
-  }
+  if (token.length !== SESSION_TOKEN_LENGTH || token.charCodeAt(SESSION_ID_LENGTH) !== 46 /* '.' */) return null;
+  const sessionId = token.slice(0, SESSION_ID_LENGTH);
+  const secret = token.slice(SESSION_ID_LENGTH + 1);
+  if (!isSessionId(sessionId) || !isBase64UrlOfLength(secret, SESSION_SECRET_BYTES)) return null;
   return { sessionId, secret };
 }
 
-/** True when `id` has the shape of a session id (for route parameters). */
+/** True when `id` has the exact shape of a session id (canonical base64url, 26 characters). */
 export function isSessionId(id: string): boolean {
-  return isBase64UrlOfLength(id, SESSION_ID_BYTES);
+  return id.length === SESSION_ID_LENGTH && isBase64UrlOfLength(id, 3 + SESSION_ID_BYTES);
 }

@@ -76,6 +76,9 @@ export interface SessionManager {
   idleExpiresAt(session: Session): number;
 }
 
+/** How long a user record is reused when sessions themselves cannot be cached. */
+const USER_CACHE_MS = 2_000;
+
 interface CacheEntry {
   session: Session;
   user: User;
@@ -90,6 +93,7 @@ export function createSessionManager(
   publishRevocations: RevocationSink = async () => undefined,
 ): SessionManager {
   const cache = new Map<string, CacheEntry>();
+  const userCache = new Map<string, { user: User; until: number }>();
   let lastCounter = stores.sessions.externalChangeCounter();
   const cacheEnabled = policy.cacheSize > 0 && lastCounter !== null;
   // Bumped on every eviction: a store read that started before an eviction must not put its
@@ -103,6 +107,7 @@ export function createSessionManager(
   const invalidateCache = (): void => {
     epoch++;
     cache.clear();
+    userCache.clear();
   };
   const syncWithStore = (): void => {
     if (!cacheEnabled) return;
@@ -123,6 +128,22 @@ export function createSessionManager(
     return publishRevocations(sessionIds.map((value) => ({ kind: 'sid', value, expiresAt })));
   };
 
+  // Stores shared by many nodes (Redis, PostgreSQL) offer no change counter, so the session is
+  // read on every request — that is what makes a revocation on one node instant on all. The
+  // user record may still be cached briefly: every user change that can end a session
+  // (password, disable, sign-out everywhere) also deletes the sessions, so a stale user can
+  // never keep a session alive; it only delays a cosmetic change such as the e-mail shown.
+  const findUser = async (userId: string): Promise<User | null> => {
+    if (cacheEnabled) return stores.users.findUserById(userId);
+    const now = clock.now();
+    const hit = userCache.get(userId);
+    if (hit && hit.until > now) return hit.user;
+    const user = await stores.users.findUserById(userId);
+    if (userCache.size >= policy.cacheSize) userCache.clear();
+    if (user) userCache.set(userId, { user, until: now + USER_CACHE_MS });
+    return user;
+  };
+
   const load = async (sessionId: string): Promise<CacheEntry | null> => {
     syncWithStore();
     const cached = cache.get(sessionId);
@@ -130,7 +151,7 @@ export function createSessionManager(
     const startEpoch = epoch;
     const session = await stores.sessions.findSession(sessionId);
     if (!session) return null;
-    const user = await stores.users.findUserById(session.userId);
+    const user = await findUser(session.userId);
     if (!user) return null;
     const entry = { session, user };
     if (cacheEnabled && startEpoch === epoch) {
@@ -166,7 +187,7 @@ export function createSessionManager(
   return {
     async createSession(userId, carrier, origin) {
       const now = clock.now();
-      const { sessionId, secret, token } = generateSessionToken(random);
+      const { sessionId, secret, token } = generateSessionToken(random, userId);
       const lifetime = policy.lifetimes[carrier];
       const record = {
         id: sessionId,

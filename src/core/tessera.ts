@@ -79,26 +79,37 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const revocationSet = createRevocationSet(clock);
   const revocationFeed = createRevocationFeed();
   revocationFeed.subscribe((entry) => revocationSet.apply(entry));
-  const known = new Set<string>();
+  // Entries already published here (key → expiry), so an entry that arrives twice — once from
+  // this node, once echoed by the bus or found by a store sync — is published once.
+  const known = new Map<string, number>();
   const keyOf = (entry: Revocation): string => `${entry.kind}:${entry.value}:${entry.kind === 'sub' ? entry.notBefore : ''}`;
+  const publishOnce = (entry: Revocation): boolean => {
+    const key = keyOf(entry);
+    if (known.has(key)) return false;
+    known.set(key, entry.expiresAt);
+    revocationFeed.publish(entry);
+    return true;
+  };
+  const bus = stores.bus;
   const revoke = async (entries: readonly Revocation[]): Promise<void> => {
     // Store first, then publish: a revocation a verifier heard of is always also durable.
     for (const entry of entries) await stores.revocations.addRevocation(entry);
     for (const entry of entries) {
-      known.add(keyOf(entry));
-      revocationFeed.publish(entry);
+      publishOnce(entry);
+      // Other nodes hear it on the bus; if the bus is down they find it in the store on their
+      // next sync (every second, and at once when their bus reconnects).
+      if (bus) await bus.publish(entry).catch(() => undefined);
     }
   };
   const syncRevocations = async (): Promise<number> => {
     let added = 0;
-    for (const entry of await stores.revocations.listRevocations(clock.now())) {
-      if (known.has(keyOf(entry))) continue;
-      known.add(keyOf(entry));
-      revocationFeed.publish(entry);
-      added++;
-    }
+    for (const entry of await stores.revocations.listRevocations(clock.now())) if (publishOnce(entry)) added++;
     return added;
   };
+  bus?.subscribe((entry) => void publishOnce(entry));
+  bus?.onStatus?.((connected) => {
+    if (connected) void syncRevocations().catch(() => undefined);
+  });
 
   // The longest-lived token any key signs; revocation entries and retired keys outlive it.
   const tokenLifetimeMs = Math.max(t.accessTokenTtlMs, t.internalTokenTtlMs);
@@ -189,6 +200,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       const revocations = await stores.revocations.deleteExpiredRevocations(now);
       const counters = await stores.rateLimits.deleteExpiredCounters(now);
       revocationSet.sweep();
+      for (const [key, expiresAt] of known) if (expiresAt <= now) known.delete(key);
       if (swept > 0) events({ type: 'sessions_swept', count: swept });
       return swept + revocations + counters;
     },

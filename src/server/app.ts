@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AuthContext } from '../core/authenticate.js';
 import { AuthenticationError } from '../core/errors.js';
-import type { AuthRequest } from '../core/request.js';
+import type { AuthRequest, RequestHeaders } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { serializeClearedCookie } from './cookies.js';
 import type { Observability } from './observability.js';
@@ -38,6 +38,20 @@ export interface ServerOptions {
   readonly heartbeatMs?: number;
 }
 
+/**
+ * Node keeps only the first of several `Authorization` headers. Two credentials in one request
+ * are ambiguous, and "first one wins" would let a proxy and a client disagree about who the
+ * caller is, so a repeated header is handed to the core as a list, which it refuses.
+ */
+function withRepeatedAuthorization(request: FastifyRequest): RequestHeaders {
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === 13 && (raw[i] as string).toLowerCase() === 'authorization') count++;
+  if (count < 2) return request.headers;
+  const values = raw.filter((_, i) => i % 2 === 1 && (raw[i - 1] as string).toLowerCase() === 'authorization');
+  return { ...request.headers, authorization: values };
+}
+
 /** Builds the Fastify app (not listening yet). */
 export async function buildServer(tessera: Tessera, observability: Observability, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { config } = tessera;
@@ -70,7 +84,7 @@ export async function buildServer(tessera: Tessera, observability: Observability
 
   const toAuthRequest = (request: FastifyRequest): AuthRequest => ({
     method: request.method,
-    headers: request.headers,
+    headers: withRepeatedAuthorization(request),
     ip: request.ip ?? null,
   });
 

@@ -124,6 +124,9 @@ function readEnv(env: Env, base: TesseraConfig): ConfigOverrides {
     bodyLimitBytes: int('TESSERA_BODY_LIMIT'),
     logLevel: text('TESSERA_LOG_LEVEL') as TesseraConfig['logLevel'] | undefined,
     sessionStore: text('TESSERA_SESSION_STORE'),
+    userStore: text('TESSERA_USER_STORE'),
+    postgresSchema: text('TESSERA_POSTGRES_SCHEMA'),
+    redisKeyPrefix: text('TESSERA_REDIS_PREFIX'),
   };
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid environment:\n  - ${problems.join('\n  - ')}`);

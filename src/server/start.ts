@@ -56,7 +56,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const config = options.config ?? loadConfig(env, options.overrides);
   const observability = options.observability ?? createObservability(config.logLevel);
   const masterSecret = loadOrCreateMasterSecret(config.dataDir, env);
-  const stores = options.stores ?? openConfiguredStores(config);
+  const stores = options.stores ?? await openConfiguredStores(config);
   const tessera = await createTessera({
     config,
     stores,

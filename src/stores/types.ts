@@ -113,10 +113,28 @@ export interface Stores {
   readonly revocations: RevocationStore;
   readonly rateLimits: RateLimitStore;
   readonly keys: SigningKeyStore;
+  /**
+   * Cross-node push of revocations (Redis pub/sub, PostgreSQL LISTEN/NOTIFY). Absent for
+   * single-node stores (memory, SQLite: other processes are seen through the change counter).
+   */
+  readonly bus?: RevocationBus;
   /** Cheap reachability check for `/readyz`; throws when unreachable. */
   ping(): Promise<void>;
   /** Closes connections; idempotent. */
   close(): Promise<void>;
+}
+
+/** Everything but the users: what a session-store URL (`redis://`, `postgres://`) provides. */
+export type SessionSideStores = Omit<Stores, 'users'>;
+
+/** Delivers revocations to every node sharing the store. */
+export interface RevocationBus {
+  /** Publishes an entry (already persisted) to every subscriber on every node, this one included. */
+  publish(entry: Revocation): Promise<void>;
+  /** Calls `listener` for every published entry; returns the unsubscribe function. */
+  subscribe(listener: (entry: Revocation) => void): () => void;
+  /** Called with true/false when the bus connection is (re)established or lost. */
+  onStatus?(listener: (connected: boolean) => void): () => void;
 }
 
 /** A signing key as stored: the private JWK possibly encrypted (`enc:v1:…`). Stores keep every field verbatim. */

@@ -1,7 +1,8 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secureRandom } from '../../src/core/clock.js';
 import { hashPassword } from '../../src/core/password.js';
-import { generateId } from '../../src/core/session-token.js';
+import { generateId, isSessionId } from '../../src/core/session-token.js';
 import { type TestResponse, createBrowser, send } from '../helpers/http.js';
 import { type StoreKind, type TestServer, startTestServer } from '../helpers/server.js';
 import {
@@ -440,7 +441,7 @@ describe('password rehash, logs', () => {
 });
 
 describe('graceful close', () => {
-  it('an in-flight sign-in completes with 200 and close() then finishes', async () => {
+  it('an in-flight sign-in completes with 200 while the server closes', async () => {
     const server = await startTestServer({ store: 'sqlite', overrides: withBigLimits() });
     let closing: Promise<void> | null = null;
     try {
@@ -454,23 +455,76 @@ describe('graceful close', () => {
       expect(closing).not.toBeNull();
       expect(response.status).toBe(200);
       expect(sessionSetCookie(response, server.tessera.cookieNames.session)).toBeDefined();
-      // Liveness, not timing: close() must finish once the in-flight request is answered. The
-      // client (fetch) keeps its connection alive, so a server that leaves the answered
-      // connection open would make close() wait for the keep-alive timeout (72 s in Fastify).
-      // The watchdog is 10 s, far above anything a healthy close needs.
-      let watchdog: NodeJS.Timeout | undefined;
+      // The session was really created before the stores closed.
+      expect(isSessionId(response.body.session.id)).toBe(true);
+    } finally {
+      // (That close() itself finishes is the next test's job.)
+      server.app.server.closeAllConnections();
+      await (closing ?? server.close());
+    }
+  });
+
+  it('after answering a request that was in flight at close(), the server ends the connection so close() can finish', async () => {
+    // Deterministic version of the race above: the request is held in flight (half its body
+    // sent) until the listener has really stopped, then completed. A keep-alive connection the
+    // server leaves open would hold close() for the keep-alive timeout (72 s in Fastify), past
+    // any orchestrator's grace period. The 10 s watchdog is a liveness bound, not a timing
+    // measurement.
+    const server = await startTestServer({ store: 'sqlite', overrides: withBigLimits() });
+    let closing: Promise<void> | null = null;
+    let watchdog: NodeJS.Timeout | undefined;
+    try {
+      const email = uniqueEmail('close-raw');
+      await register(server, email);
+      const body = JSON.stringify({ email, password: PASSWORD });
+      const half = Math.floor(body.length / 2);
+      const url = new URL(server.url);
+      const socket = connect(Number(url.port), url.hostname);
+      const chunks: Buffer[] = [];
+      let ended = false;
+      const endedPromise = new Promise<'ended'>((resolve) => {
+        socket.on('end', () => resolve('ended'));
+        socket.on('close', () => resolve('ended'));
+      });
+      socket.on('error', () => undefined);
+      socket.on('end', () => {
+        ended = true;
+      });
+      const responseText = new Promise<string>((resolve) => {
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          const text = Buffer.concat(chunks).toString('utf8');
+          const headEnd = text.indexOf('\r\n\r\n');
+          const length = /content-length: *(\d+)/i.exec(text);
+          if (headEnd !== -1 && length && Buffer.byteLength(text) >= headEnd + 4 + Number(length[1])) resolve(text);
+        });
+      });
+      const arrived = new Promise<void>((resolve) => server.app.server.once('request', () => resolve()));
+      socket.write(
+        `POST /auth/login HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`,
+      );
+      await arrived;
+      closing = server.close();
+      for (let i = 0; i < 10_000 && server.app.server.listening; i += 1) await new Promise((resolve) => setImmediate(resolve));
+      expect(server.app.server.listening).toBe(false);
+      socket.write(body.slice(half));
+      const text = await responseText;
+      expect(text.startsWith('HTTP/1.1 200')).toBe(true);
+
       const outcome = await Promise.race([
-        (closing as unknown as Promise<void>).then(() => 'closed' as const),
+        endedPromise,
         new Promise<'still open'>((resolve) => {
           watchdog = setTimeout(() => resolve('still open'), 10_000);
         }),
       ]);
-      clearTimeout(watchdog);
-      expect(outcome).toBe('closed');
+      expect(outcome, 'the server kept the answered connection open while closing').toBe('ended');
+      expect(ended || socket.destroyed).toBe(true);
+      await closing;
       // Closed for good: new connections are refused.
       await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
     } finally {
-      // Let a failing run finish quickly instead of waiting out the keep-alive.
+      clearTimeout(watchdog);
+      // Let a failing run finish at once instead of waiting out the keep-alive timeout.
       server.app.server.closeAllConnections();
       await (closing ?? server.close());
     }

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secureRandom } from '../../src/core/clock.js';
 import { decodeBase64Url } from '../../src/core/encoding.js';
-import { SESSION_ID_BYTES, SESSION_SECRET_BYTES, generateSessionToken } from '../../src/core/session-token.js';
+import {
+  ROUTING_TAG_LENGTH,
+  SESSION_ID_BYTES,
+  SESSION_SECRET_BYTES,
+  generateSessionToken,
+  isSessionId,
+  sessionRoutingTag,
+} from '../../src/core/session-token.js';
 import { type TestResponse, createBrowser, send } from '../helpers/http.js';
 import { type StoreKind, type TestServer, startTestServer } from '../helpers/server.js';
 import {
@@ -89,8 +96,9 @@ describe.each<StoreKind>(['memory', 'sqlite'])('session security (%s store)', (s
     expect(me.body.user.email).toBe(victimEmail);
     expect(me.body.session.id).not.toBe(attacker.sessionId);
 
-    // A planted, well-formed but unknown value is not adopted either.
-    const forged = generateSessionToken(secureRandom);
+    // A planted, well-formed but unknown value (even with the victim's routing tag) is not adopted.
+    const victimId = me.body.user.id as string;
+    const forged = generateSessionToken(secureRandom, victimId);
     const second = createBrowser(server);
     second.cookie = cookieHeader(server, forged.token);
     const again = await second.request('POST', '/auth/login', { json: { email: victimEmail, password: PASSWORD } });
@@ -101,7 +109,8 @@ describe.each<StoreKind>(['memory', 'sqlite'])('session security (%s store)', (s
 
   it('S-02 a client-chosen unknown session id is never echoed or granted access', async () => {
     const chosen = [
-      generateSessionToken(secureRandom).token,
+      generateSessionToken(secureRandom, 'some-user-id').token,
+      `${'A'.repeat(26)}.${'A'.repeat(43)}`,
       `${'A'.repeat(22)}.${'A'.repeat(43)}`,
       'attacker-chosen-session-id',
       'x'.repeat(300),
@@ -126,8 +135,9 @@ describe.each<StoreKind>(['memory', 'sqlite'])('session security (%s store)', (s
 
     // Signing in with a chosen id in the jar: the server mints its own id and never stores ours.
     const email = uniqueEmail();
-    await register(server, email);
-    const forged = generateSessionToken(secureRandom);
+    const userId = await register(server, email);
+    // Well-formed, and even carrying this user's routing tag: still never adopted.
+    const forged = generateSessionToken(secureRandom, userId);
     const browser = createBrowser(server);
     browser.cookie = cookieHeader(server, forged.token);
     const signedIn = await browser.request('POST', '/auth/login', { json: { email, password: PASSWORD } });
@@ -143,7 +153,7 @@ describe.each<StoreKind>(['memory', 'sqlite'])('session security (%s store)', (s
 
   it('S-03 session ids from real logins are unique and carry ≥ 16 random bytes', async () => {
     const email = uniqueEmail();
-    await register(server, email);
+    const userId = await register(server, email);
     const ids = new Set<string>();
     const secrets = new Set<string>();
     for (let i = 0; i < 50; i += 1) {
@@ -152,7 +162,10 @@ describe.each<StoreKind>(['memory', 'sqlite'])('session security (%s store)', (s
       const token = tokenOf(sessionSetCookie(response, cookieName()) as string);
       const [id = '', secret = '', ...rest] = token.split('.');
       expect(rest).toEqual([]);
-      expect(decodeBase64Url(id)?.length).toBeGreaterThanOrEqual(16);
+      expect(isSessionId(id)).toBe(true);
+      // The id is the user's routing tag (not random) followed by ≥ 16 random bytes.
+      expect(id.startsWith(sessionRoutingTag(userId))).toBe(true);
+      expect(decodeBase64Url(id.slice(ROUTING_TAG_LENGTH))?.length).toBeGreaterThanOrEqual(16);
       expect(decodeBase64Url(secret)?.length).toBeGreaterThanOrEqual(16);
       expect(response.body.session.id).toBe(id);
       ids.add(id);
@@ -418,7 +431,7 @@ describe.each<StoreKind>(['memory', 'sqlite'])('session security (%s store)', (s
     expect(foreign.status).toBe(404);
     expect(foreign.body.code).toBe('not_found');
     expect(await sessionStatus(server, stranger.token)).toBe(200);
-    for (const id of [generateSessionToken(secureRandom).sessionId, 'not-a-session-id', stranger.token]) {
+    for (const id of [generateSessionToken(secureRandom, stranger.userId).sessionId, 'not-a-session-id', stranger.token]) {
       const missing = await a.browser.request('DELETE', `/auth/sessions/${encodeURIComponent(id)}`);
       expect(missing.status).toBe(404);
     }
@@ -464,7 +477,10 @@ describe('S-03 session id randomness (core generator)', () => {
    * and tight enough that a constant, counter-like or biased generator fails at once.
    */
   const COUNT = 10_000;
-  const generated = Array.from({ length: COUNT }, () => generateSessionToken(secureRandom));
+  // Ids start with a per-user routing tag (24 bits of SHA-256(user id), not random); the
+  // statistics below run over the random part only. 100 users × 100 sessions each.
+  const generated = Array.from({ length: COUNT }, (_, i) => generateSessionToken(secureRandom, `user-${i % 100}`));
+  const randomPart = (sessionId: string): string => sessionId.slice(ROUTING_TAG_LENGTH);
 
   const decodeAll = (texts: string[], bytes: number): Buffer[] =>
     texts.map((text) => {
@@ -505,23 +521,26 @@ describe('S-03 session id randomness (core generator)', () => {
     const ids = new Set(generated.map((t) => t.sessionId));
     const secrets = new Set(generated.map((t) => t.secret));
     expect(ids.size).toBe(COUNT);
+    // Unique on the random part alone, too (the tag adds no uniqueness we rely on).
+    expect(new Set(generated.map((t) => randomPart(t.sessionId))).size).toBe(COUNT);
+    for (const t of generated.slice(0, 200)) expect(isSessionId(t.sessionId)).toBe(true);
     expect(secrets.size).toBe(COUNT);
     expect(SESSION_ID_BYTES).toBeGreaterThanOrEqual(16);
     expect(SESSION_SECRET_BYTES).toBeGreaterThanOrEqual(32);
-    decodeAll(generated.map((t) => t.sessionId), SESSION_ID_BYTES);
+    decodeAll(generated.map((t) => randomPart(t.sessionId)), SESSION_ID_BYTES);
     decodeAll(generated.map((t) => t.secret), SESSION_SECRET_BYTES);
     for (const t of generated.slice(0, 100)) expect(t.token).toBe(`${t.sessionId}.${t.secret}`);
   });
 
   it('S-03 every bit position of the ids is unbiased (within 5 sigma)', () => {
-    const ids = decodeAll(generated.map((t) => t.sessionId), SESSION_ID_BYTES);
+    const ids = decodeAll(generated.map((t) => randomPart(t.sessionId)), SESSION_ID_BYTES);
     expect(bitFrequencyWorstSigma(ids)).toBeLessThan(5.5);
     const secrets = decodeAll(generated.map((t) => t.secret), SESSION_SECRET_BYTES);
     expect(bitFrequencyWorstSigma(secrets)).toBeLessThan(5.5);
   });
 
   it('S-03 byte values pass a chi-square uniformity test', () => {
-    const ids = decodeAll(generated.map((t) => t.sessionId), SESSION_ID_BYTES);
+    const ids = decodeAll(generated.map((t) => randomPart(t.sessionId)), SESSION_ID_BYTES);
     const idStat = chiSquare(ids);
     const bound = chiSquareBound(idStat.df, 5);
     expect(idStat.statistic).toBeLessThan(bound);

@@ -265,6 +265,13 @@ describe('JWT verification attacks', () => {
     expect(parseStrictJsonObject(Buffer.from('{"a":1,"b":{"a":2}}'))).toEqual({ a: 1, b: { a: 2 } });
     expect(parseStrictJsonObject(Buffer.from('{"a":1,"\\u0061":2}'))).toBeNull();
     expect(parseStrictJsonObject(Buffer.from('{"a\\"":1,"a\\"":2}'))).toBeNull();
+    const strict = (json: string): unknown => parseStrictJsonObject(Buffer.from(json));
+    expect(strict('{"a":[{"x":1,"x":2}]}')).toBeNull();
+    expect(strict('{"a":{"b":{"c":1,"c":1}}}')).toBeNull();
+    expect(strict('{"__proto__":1,"__proto__":2}')).toBeNull();
+    expect(strict('{"a":{"b":1},"c":{"b":2},"d":[{"b":3},{"b":4}]}')).not.toBeNull();
+    expect(strict('{"a":"x,\\"a\\":{","b":"}]["}')).toEqual({ a: 'x,"a":{', b: '}][' });
+    expect(strict('{"a":"x,y","b":"{\\"c\\":1}","c":[",",{"d":"e"}]}')).not.toBeNull();
   });
 
   it('J-14 the ECDSA twin (r, n−s) of a revoked token is also rejected: revocation keys on jti/sid', () => {

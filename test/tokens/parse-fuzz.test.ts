@@ -7,7 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/core/errors.js';
 import { decodeBase64Url } from '../../src/core/encoding.js';
-import { decodeStrictBase64Url, parseCompactJws } from '../../src/core/tokens/parse-compact-jws.js';
+import {
+  decodeStrictBase64Url,
+  parseCompactJws,
+  parseStrictJsonObject,
+} from '../../src/core/tokens/parse-compact-jws.js';
 import { accessToken, b64url, makeKey, makeVerifier } from './helpers.js';
 
 const es = makeKey('ES256');
@@ -118,6 +122,23 @@ describe('parser and verifier fuzzing', () => {
         expect(decodeStrictBase64Url(prefix + c) === null).toBe(decodeBase64Url(prefix + c) === null);
       }
     }
+  });
+
+  it('strict JSON: every serialised object parses as JSON.parse does; an added duplicate key is refused', () => {
+    const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('__proto__', 'a"b', 'c\\d', 'é', '\u2028'));
+    const object = fc.dictionary(key, fc.jsonValue({ maxDepth: 5 }), { minKeys: 1, maxKeys: 8 });
+    fc.assert(
+      fc.property(object, fc.nat(), (value, pick) => {
+        const text = JSON.stringify(value);
+        const parsed = parseStrictJsonObject(Buffer.from(text, 'utf8'));
+        expect(parsed).toEqual(JSON.parse(text));
+        const keys = Object.keys(value);
+        const duplicate = keys[pick % keys.length] as string;
+        const withDuplicate = `${text.slice(0, -1)},${JSON.stringify(duplicate)}:0}`;
+        expect(parseStrictJsonObject(Buffer.from(withDuplicate, 'utf8'))).toBeNull();
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('non-string input at runtime is an AuthenticationError, not a TypeError', () => {

@@ -36,7 +36,15 @@ export async function startFeedTestServer(options: { heartbeatMs?: number } = {}
   const logs: string[] = [];
   const server = await startServer({
     env: { TESSERA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' },
-    overrides: { clients: [{ id: GATEWAY.id, secret: GATEWAY.secret }] },
+    overrides: {
+      clients: [{ id: GATEWAY.id, secret: GATEWAY.secret }],
+      // Every test signs a fresh user in from 127.0.0.1; the default 10 registrations per IP and
+      // hour would stop the suite, and rate limiting is not what these tests are about.
+      rateLimit: {
+        registerPerIp: { limit: 1_000, windowMs: 3_600_000 },
+        loginPerIp: { limit: 1_000, windowMs: 900_000 },
+      },
+    },
     stores: openSqliteStores({ path: join(dataDir, 'tessera.db') }),
     observability: createObservability('info', { write: (line: string) => void logs.push(line) }),
     clock,

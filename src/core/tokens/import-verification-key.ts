@@ -25,6 +25,7 @@ export type VerificationJwk = JsonWebKey & {
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 8192;
+const MAX_RSA_EXPONENT = 2n ** 256n;
 // Operations a public signature key may list; encryption ops mean the key is shared with
 // another purpose, which RFC 7517 §4.3 says not to do (K-03).
 const ALLOWED_KEY_OPS = new Set(['verify', 'sign']);
@@ -57,11 +58,12 @@ function checkRsa(jwk: VerificationJwk, key: KeyObject): void {
   const details = key.asymmetricKeyDetails ?? {};
   const bits = details.modulusLength ?? 0;
   const e = details.publicExponent ?? 0n;
-  // e = 1 makes the "signature" the message itself; an even e is not an RSA key at all.
   if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
     throw rejectKey();
   }
-  if (e <= 1n || e % 2n === 0n) throw rejectKey();
+  // e = 1 makes the "signature" the message itself; an even e is not an RSA key at all; and a
+  // huge e (past NIST SP 800-56B's 2^256) only makes every verification slower.
+  if (e <= 1n || e % 2n === 0n || e >= MAX_RSA_EXPONENT) throw rejectKey();
   const n = typeof jwk.n === 'string' ? decodeBase64Url(jwk.n) : null;
   if (n === null || hasRocaFingerprint(BigInt(`0x${n.toString('hex')}`))) throw rejectKey();
 }

@@ -15,7 +15,7 @@ import { AuthenticationError } from '../errors.js';
 export const MAX_COMPACT_JWS_LENGTH = 8192;
 
 /** Deepest JSON nesting accepted in a header or payload (an object holding an array is depth 2). */
-export const MAX_JSON_DEPTH = 8;
+export const MAX_JSON_DEPTH = 8; // at most 31: the scanner keeps one bit per level
 
 /** A parsed JSON object: values are untrusted and must be checked before use. */
 export type JsonObject = Record<string, unknown>;
@@ -64,73 +64,70 @@ function malformed(): AuthenticationError {
 }
 
 /**
- * Walks JSON text and returns false on a duplicate key in any object or nesting deeper than
- * `maxDepth`. JSON.parse silently keeps the last of duplicate keys while other parsers keep the
- * first, so `{"sub":"alice","sub":"admin"}` could mean different things to us and to a library
- * downstream; we refuse it. Keys are compared after unescaping (`"a"` and `"\u0061"` collide).
- * Only has to be right for text JSON.parse accepts: anything else is rejected by JSON.parse.
+ * Counts the object keys written in JSON text, or returns -1 when nesting goes deeper than
+ * `maxDepth`. Only has to be right for text JSON.parse accepts (anything else is rejected by
+ * JSON.parse). One pass, no allocation: strings are skipped with indexOf when the text has no
+ * backslash, which is the case for every token we issue.
  */
-function hasUniqueKeysWithinDepth(text: string, maxDepth: number): boolean {
-  // One entry per open container: the keys seen so far for an object, null for an array.
-  const stack: (Set<string> | null)[] = [];
+function countWrittenKeys(text: string, maxDepth: number): number {
+  let keys = 0;
+  let depth = 0;
+  let objectLevels = 0; // bit d is set when the container at depth d is an object
   let expectKey = false;
   const length = text.length;
-  // Fast path for the usual token: with no backslash anywhere, a string ends at the next quote.
   const hasEscapes = text.indexOf('\\') !== -1;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      const start = i + 1;
-      let escaped = false;
       if (!hasEscapes) {
-        i = text.indexOf('"', start);
-        if (i < 0) return false;
+        i = text.indexOf('"', i + 1);
+        if (i < 0) return -1;
       } else {
-        for (i = start; i < length; i++) {
+        for (i += 1; i < length; i++) {
           const d = text.charCodeAt(i);
-          if (d === BACKSLASH) {
-            escaped = true;
-            i++; // skip the escaped character, which may be a quote
-          } else if (d === QUOTE) {
-            break;
-          }
+          if (d === BACKSLASH) i++; // skip the escaped character, which may be a quote
+          else if (d === QUOTE) break;
         }
       }
-      if (i >= length) return false; // unterminated string
       if (expectKey) {
-        const keys = stack[stack.length - 1];
-        if (keys === undefined || keys === null) return false;
-        let key = text.slice(start, i);
-        if (escaped) {
-          try {
-            key = String(JSON.parse(`"${key}"`));
-          } catch {
-            return false;
-          }
-        }
-        if (keys.has(key)) return false;
-        keys.add(key);
+        keys++;
         expectKey = false;
       }
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (stack.length >= maxDepth) return false;
-      const isObject = c === OPEN_BRACE;
-      stack.push(isObject ? new Set<string>() : null);
-      expectKey = isObject;
+      if (depth >= maxDepth) return -1;
+      if (c === OPEN_BRACE) objectLevels |= 1 << depth;
+      else objectLevels &= ~(1 << depth);
+      depth++;
+      expectKey = c === OPEN_BRACE;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      stack.pop();
+      if (depth === 0) return -1;
+      depth--;
       expectKey = false;
     } else if (c === COMMA) {
-      const top = stack[stack.length - 1];
-      expectKey = top !== undefined && top !== null;
+      expectKey = depth > 0 && ((objectLevels >> (depth - 1)) & 1) === 1;
     }
   }
-  return true;
+  return keys;
+}
+
+/** Counts the own keys of every object in a parsed JSON value (depth is already bounded). */
+function countParsedKeys(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let keys = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) keys += countParsedKeys(item);
+    return keys;
+  }
+  // Object.keys, not for-in: an enumerable property planted on Object.prototype must not count.
+  for (const key of Object.keys(value)) {
+    keys += 1 + countParsedKeys((value as JsonObject)[key]);
+  }
+  return keys;
 }
 
 /**
- * Parses bytes as a strict JSON object: valid UTF-8, no BOM, no duplicate keys, nesting at most
- * MAX_JSON_DEPTH. Returns null for anything else.
+ * Parses bytes as a strict JSON object: valid UTF-8, no BOM, no duplicate keys (J-13), nesting at
+ * most MAX_JSON_DEPTH (J-17). Returns null for anything else.
  */
 export function parseStrictJsonObject(bytes: Uint8Array): JsonObject | null {
   let text: string;
@@ -140,7 +137,8 @@ export function parseStrictJsonObject(bytes: Uint8Array): JsonObject | null {
     return null;
   }
   // The cheap scan runs first, so a deeply nested bomb never reaches JSON.parse.
-  if (!hasUniqueKeysWithinDepth(text, MAX_JSON_DEPTH)) return null;
+  const writtenKeys = countWrittenKeys(text, MAX_JSON_DEPTH);
+  if (writtenKeys < 0) return null;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -148,6 +146,12 @@ export function parseStrictJsonObject(bytes: Uint8Array): JsonObject | null {
     return null;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  // Duplicate keys: JSON.parse silently keeps the last of `{"sub":"alice","sub":"admin"}` while
+  // other parsers keep the first, so a token could mean different things to us and to a library
+  // downstream. Every duplicate collapses into one property, so fewer parsed keys than written
+  // keys means a duplicate somewhere; escaped spellings (`"a"` vs `"\u0061"`) collapse too,
+  // because JSON.parse has already unescaped them.
+  if (countParsedKeys(value) !== writtenKeys) return null;
   return value as JsonObject;
 }
 

@@ -1,6 +1,6 @@
 import { constantTimeEqual, hmacBase64Url } from '../hashing.js';
 import { isBase64UrlOfLength } from '../encoding.js';
-import { SESSION_ID_BYTES } from '../session-token.js';
+import { isSessionId } from '../session-token.js';
 
 /**
  * Refresh tokens are `<sessionId>.<generation>.<tag>` where the tag is
@@ -41,7 +41,7 @@ export function parseRefreshToken(token: string): RefreshTokenParts | null {
   if (!/^(0|[1-9]\d{0,9})$/.test(generationText)) return null;
   const generation = Number(generationText);
   if (generation > MAX_GENERATION) return null;
-  if (!isBase64UrlOfLength(sessionId, SESSION_ID_BYTES) || !isBase64UrlOfLength(tag, 32) || tag.length !== TAG_LENGTH) return null;
+  if (!isSessionId(sessionId) || tag.length !== TAG_LENGTH || !isBase64UrlOfLength(tag, 32)) return null;
   return { sessionId, generation, tag };
 }
 

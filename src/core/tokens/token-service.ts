@@ -52,8 +52,12 @@ export interface RefreshResult {
 export interface TokenService {
   /** The pair for a session's current generation. */
   issuePair(session: Session, user: User): Promise<TokenPair>;
-  /** Rotates a refresh token (compare-and-set), with reuse detection and the grace window. */
-  refresh(refreshToken: string): Promise<RefreshResult>;
+  /**
+   * Rotates a refresh token (compare-and-set), with reuse detection and the grace window. The
+   * session must be of `carrier`: a bearer token presented as a hybrid cookie (or the reverse)
+   * is refused before anything rotates.
+   */
+  refresh(refreshToken: string, carrier: 'bearer' | 'hybrid'): Promise<RefreshResult>;
   /** The session an authentic, current refresh token belongs to (no rotation), or null. */
   inspectRefreshToken(refreshToken: string): Promise<Session | null>;
   /** The strict synchronous verifier (signature, claims, cache, revocation set). */
@@ -128,13 +132,13 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
   return {
     issuePair: (session) => issueGeneration(session, session.refreshGeneration, session.refreshRotatedAt),
 
-    async refresh(refreshToken) {
+    async refresh(refreshToken, carrier) {
       const parts = parseRefreshToken(refreshToken);
       if (!parts) throw invalid();
       let live = await loadLive(parts.sessionId);
       // Authenticity first: the session id is public (the `sid` claim), so a forged token for
       // an old generation must be a plain 401 and must never revoke the victim's session.
-      if (!live || !isAuthenticRefreshToken(refreshKey, parts, live.session.secretHash)) throw invalid();
+      if (!live || live.session.carrier !== carrier || !isAuthenticRefreshToken(refreshKey, parts, live.session.secretHash)) throw invalid();
       const now = clock.now();
       if (parts.generation === live.session.refreshGeneration) {
         if (await sessionStore.rotateRefresh(parts.sessionId, parts.generation, now)) {

@@ -193,9 +193,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     throw new ConfigurationError('`expectedTyp` must be a non-empty string such as "at+jwt".');
   }
 
-  // Insertion-ordered Map, oldest evicted first. Hits are not re-ordered, so a hit stays one
-  // lookup; access tokens live minutes, so insertion order is close to expiry order anyway.
+  // FIFO: a ring of the last `cacheSize` inserted tokens decides eviction, so an insert is O(1)
+  // (a Map iterator would have to skip every deleted slot to find the oldest entry). Hits are not
+  // re-ordered, so a hit stays one lookup; access tokens live minutes, so insertion order is close
+  // to expiry order anyway. Every cached token is in some ring slot, so size ≤ cacheSize.
   const cache = new Map<string, CacheEntry>();
+  const ring: (string | undefined)[] = [];
+  let ringNext = 0;
   const headerCache: HeaderCache = new Map();
 
   function readClaims(payload: JsonObject, nowSeconds: number): AccessTokenClaims {
@@ -269,10 +273,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (payload === null) throw invalid();
     const claims = readClaims(payload, nowSeconds);
     if (cacheSize > 0) {
-      if (cache.size >= cacheSize) {
-        const oldest = cache.keys().next();
-        if (oldest.done !== true) cache.delete(oldest.value);
-      }
+      const evicted = ring[ringNext];
+      if (evicted !== undefined) cache.delete(evicted);
+      ring[ringNext] = token;
+      ringNext = ringNext + 1 === cacheSize ? 0 : ringNext + 1;
       cache.set(token, { claims, kid: key.kid, key: key.key });
     }
     return checkRevocation(claims);

@@ -65,6 +65,7 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: RouteContext): 
   // Introspection and revocation take forms (their RFCs say so); the form parser is registered
   // only inside this plugin so no JSON endpoint ever accepts a form.
   void app.register(async (forms) => {
+    forms.removeContentTypeParser('application/json');
     forms.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });

@@ -20,8 +20,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: RouteContext): vo
         // Bearer: the token is in a JSON body, which a cross-site page cannot send without a
         // preflight, and nothing ambient is involved, so no CSRF check is needed.
         const body = parseBody(request.body, { refresh_token: { type: 'string', maxLength: 200 } });
-        const { pair, session } = await tessera.tokens.refresh(body.refresh_token);
-        if (session.carrier !== 'bearer') throw new AuthenticationError('refresh_token_invalid', 'The refresh token is invalid or expired.');
+        const { pair } = await tessera.tokens.refresh(body.refresh_token, 'bearer');
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({
           access_token: pair.accessToken,
           token_type: 'Bearer',
@@ -34,8 +33,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: RouteContext): vo
       if (token === null) throw new AuthenticationError('refresh_token_invalid', 'No refresh token was presented.');
       const sessionId = token.slice(0, token.indexOf('.'));
       tessera.authenticator.assertCsrf(ctx.toAuthRequest(request), sessionId);
-      const { pair, session } = await tessera.tokens.refresh(token);
-      if (session.carrier !== 'hybrid') throw new AuthenticationError('refresh_token_invalid', 'The refresh token is invalid or expired.');
+      const { pair, session } = await tessera.tokens.refresh(token, 'hybrid');
       reply.header('set-cookie', serializeTokenCookies(tessera.cookieNames, pair, session.expiresAt - tessera.clock.now(), config));
       return reply.header('cache-control', 'no-store').send({ expires_in: pair.expiresIn, csrfToken: tessera.csrfTokenFor(session.id) });
     } catch (error) {
