@@ -22,13 +22,11 @@ const FILE_KEYS = new Set(Object.keys(defaultConfig()));
 
 /** Loads, merges and validates the configuration; throws ConfigurationError with fixes. */
 export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): TesseraConfig {
-  let config = defaultConfig();
   const file = env.TESSERA_CONFIG;
-  if (file) config = mergeConfig(config, readConfigFile(file));
-  config = mergeConfig(config, readEnv(env, config));
-  config = mergeConfig(config, overrides);
-  config = deriveDependentSettings(config, env, overrides);
-  return validateConfig(config);
+  const layers = [file ? readConfigFile(file) : {}, readEnv(env, defaultConfig()), overrides];
+  let config = defaultConfig();
+  for (const layer of layers) config = mergeConfig(config, layer);
+  return validateConfig(deriveDependentSettings(config, env, layers));
 }
 
 function readConfigFile(path: string): ConfigOverrides {
@@ -154,14 +152,13 @@ function dropUndefined(overrides: ConfigOverrides, base: TesseraConfig): ConfigO
  * Settings that follow from others unless set explicitly: the public URL from HOST:PORT, and
  * secure cookies whenever the public URL is https or NODE_ENV is production.
  */
-function deriveDependentSettings(config: TesseraConfig, env: Env, overrides: ConfigOverrides): TesseraConfig {
-  const publicUrlSet = env.TESSERA_PUBLIC_URL || overrides.publicUrl;
+function deriveDependentSettings(config: TesseraConfig, env: Env, layers: readonly ConfigOverrides[]): TesseraConfig {
+  // "Set explicitly" means set by any layer: the file, the environment or code.
+  const publicUrlSet = layers.some((layer) => layer.publicUrl !== undefined);
   const publicUrl = publicUrlSet ? config.publicUrl : `http://${formatHost(config.host)}:${config.port}`;
   const origin = toOrigin(publicUrl) ?? publicUrl;
-  const secureSet = env.TESSERA_SECURE_COOKIES !== undefined && env.TESSERA_SECURE_COOKIES !== '';
-  const secureOverride = overrides.cookie?.secure;
-  const secure =
-    secureOverride ?? (secureSet ? config.cookie.secure : origin.startsWith('https:') || env.NODE_ENV === 'production');
+  const secureSet = layers.some((layer) => layer.cookie?.secure !== undefined);
+  const secure = secureSet ? config.cookie.secure : origin.startsWith('https:') || env.NODE_ENV === 'production';
   return {
     ...config,
     publicUrl: origin,

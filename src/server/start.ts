@@ -56,17 +56,26 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const config = options.config ?? loadConfig(env, options.overrides);
   const observability = options.observability ?? createObservability(config.logLevel);
   const masterSecret = loadOrCreateMasterSecret(config.dataDir, env);
-  const stores = options.stores ?? await openConfiguredStores(config);
-  const tessera = await createTessera({
-    config,
-    stores,
-    masterSecret,
-    keyEncryptionSecret: env.TESSERA_KEY_ENCRYPTION_SECRET,
-    events: observability.events,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  const app = await buildServer(tessera, observability, { heartbeatMs: options.heartbeatMs });
-  const address = await app.listen({ host: config.host, port: config.port });
+  const stores = options.stores ?? (await openConfiguredStores(config));
+  let tessera: Tessera;
+  let app: FastifyInstance;
+  let address: string;
+  try {
+    tessera = await createTessera({
+      config,
+      stores,
+      masterSecret,
+      keyEncryptionSecret: env.TESSERA_KEY_ENCRYPTION_SECRET,
+      events: observability.events,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    app = await buildServer(tessera, observability, { heartbeatMs: options.heartbeatMs });
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // A failed start (wrong key-encryption secret, port taken) must not leak open connections.
+    await stores.close();
+    throw error;
+  }
 
   const warn = (what: string) => (error: unknown) => observability.logger.warn({ err: error }, `${what} failed`);
   const sweeper = setInterval(() => void tessera.sweep().catch(warn('sweep')), config.session.sweepIntervalMs);

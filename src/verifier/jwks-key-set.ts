@@ -11,6 +11,7 @@ import { importVerificationKey } from '../core/tokens/import-verification-key.js
 import type { VerificationJwk } from '../core/tokens/import-verification-key.js';
 import type { VerificationKey } from '../core/tokens/verify-access-token.js';
 import type { Clock } from '../core/clock.js';
+import { abortableFetch, createAbortScope } from './abort-scope.js';
 import { readBoundedText } from './read-bounded-body.js';
 
 /** A JWKS is a handful of keys; 1 MiB is far above any honest one. */
@@ -117,18 +118,30 @@ export function createJwksKeySet(options: JwksKeySetOptions): JwksKeySet {
   let lastUnknownKidFetchAt = -Infinity;
 
   async function load(): Promise<void> {
-    const response = await fetchImpl(url, {
-      headers: { accept: 'application/jwk-set+json, application/json' },
-      // Keys come only from the configured URL: a redirect could point the verifier at keys an
-      // attacker controls, so it is an error rather than something to follow.
-      redirect: 'error',
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    });
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new Error(`The JWKS request answered HTTP ${response.status}.`);
+    // The timeout covers the whole exchange, body included: a server that trickles bytes
+    // cannot hold the refresh (and every caller joined to it) forever.
+    const scope = createAbortScope(signal, timeoutMs, 'The JWKS request timed out.');
+    let text: string;
+    try {
+      const response = await abortableFetch(
+        fetchImpl,
+        url,
+        {
+          headers: { accept: 'application/jwk-set+json, application/json' },
+          // Keys come only from the configured URL: a redirect could point the verifier at keys
+          // an attacker controls, so it is an error rather than something to follow.
+          redirect: 'error',
+        },
+        scope,
+      );
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new Error(`The JWKS request answered HTTP ${response.status}.`);
+      }
+      text = await readBoundedText(response, MAX_JWKS_BYTES, 'The JWKS', scope);
+    } finally {
+      scope.dispose();
     }
-    const text = await readBoundedText(response, MAX_JWKS_BYTES, 'The JWKS');
     let document: unknown;
     try {
       document = JSON.parse(text);

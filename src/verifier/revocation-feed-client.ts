@@ -13,6 +13,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Revocation } from '../core/model.js';
 import type { RevocationSet } from '../core/tokens/revocation-set.js';
+import { abortableFetch, createAbortScope, scopedReader } from './abort-scope.js';
+import type { AbortScope } from './abort-scope.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { createSseParser } from './sse-parser.js';
 import type { SseEvent } from './sse-parser.js';
@@ -84,7 +86,7 @@ export function startRevocationFeed(options: RevocationFeedOptions): RevocationF
   const fetchImpl = options.fetch;
   let lastEventAt: number | null = null;
   let live = false;
-  let connection: AbortController | null = null;
+  let connection: AbortScope | null = null;
   let connectionActivityAt = 0;
 
   // The watchdog runs on a real timer but judges silence by the injected clock, like verify().
@@ -137,31 +139,31 @@ export function startRevocationFeed(options: RevocationFeedOptions): RevocationF
   }
 
   async function connectOnce(): Promise<boolean> {
-    const controller = new AbortController();
     const state = { snapshot: false };
-    const connectTimer = setTimeout(
-      () => controller.abort(new Error('The revocation feed did not answer in time.')),
-      connectTimeoutMs,
-    );
-    connectTimer.unref();
+    const scope = createAbortScope(signal, connectTimeoutMs, 'The revocation feed did not answer in time.');
     try {
-      const response = await fetchImpl(url, {
-        headers: { authorization, accept: 'text/event-stream', 'cache-control': 'no-store' },
-        // The request carries client credentials: never replay them to wherever a redirect says.
-        redirect: 'error',
-        signal: AbortSignal.any([signal, controller.signal]),
-      });
-      clearTimeout(connectTimer);
+      const response = await abortableFetch(
+        fetchImpl,
+        url,
+        {
+          headers: { authorization, accept: 'text/event-stream', 'cache-control': 'no-store' },
+          // The request carries client credentials: never replay them to wherever a redirect says.
+          redirect: 'error',
+        },
+        scope,
+      );
       const contentType = response.headers.get('content-type') ?? '';
       if (!response.ok || !contentType.toLowerCase().startsWith('text/event-stream') || response.body === null) {
         await response.body?.cancel().catch(() => undefined);
         throw new Error(`The revocation feed answered HTTP ${response.status} (${contentType || 'no content type'}).`);
       }
-      connection = controller;
+      // Connected: from here the watchdog, not the connect timeout, decides when to give up.
+      scope.cancelTimer();
+      connection = scope;
       connectionActivityAt = clock.now();
       const parser = createSseParser((event) => handleEvent(event, state), MAX_EVENT_CHARS);
       const decoder = new TextDecoder('utf-8');
-      const reader = response.body.getReader();
+      const reader = scopedReader(response.body, scope);
       try {
         for (;;) {
           const { done, value } = await reader.read();
@@ -171,14 +173,16 @@ export function startRevocationFeed(options: RevocationFeedOptions): RevocationF
       } finally {
         await reader.cancel().catch(() => undefined);
       }
+      scope.throwIfAborted();
       throw new Error('The revocation feed closed the connection.');
     } catch (error) {
-      if (!signal.aborted) options.onError(toError(controller.signal.reason ?? error));
+      if (!signal.aborted) options.onError(toError(error));
     } finally {
-      clearTimeout(connectTimer);
       connection = null;
       live = false;
-      controller.abort();
+      // Releases the socket whatever ended the connection, then unlinks from the lifetime.
+      scope.abort(new Error('The revocation feed connection ended.'));
+      scope.dispose();
     }
     return state.snapshot;
   }

@@ -322,6 +322,18 @@ describe('tessera CLI', () => {
       expect(existsSync(join(scratch, 'd.json'))).toBe(false);
     });
 
+    it('settings from a configuration file (publicUrl, cookie.secure) are honoured, not re-derived', async () => {
+      const file = join(scratch, 'explicit.json');
+      writeFileSync(file, JSON.stringify({ publicUrl: 'https://auth.example.com', cookie: { secure: true, sameSite: 'lax' } }));
+      const config = loadConfig({ TESSERA_CONFIG: file, TESSERA_DATA_DIR: dataDir });
+      expect(config.publicUrl).toBe('https://auth.example.com');
+      expect(config.tokens.issuer).toBe('https://auth.example.com');
+      expect(config.cookie.secure).toBe(true);
+      // And the environment still wins over the file.
+      const fromEnv = loadConfig({ TESSERA_CONFIG: file, TESSERA_DATA_DIR: dataDir, TESSERA_PUBLIC_URL: 'https://other.example.com' });
+      expect(fromEnv.publicUrl).toBe('https://other.example.com');
+    });
+
     it('a configuration error exits 78 with a message that names the variable', async () => {
       for (const argv of [['users', 'list'], ['keys', 'list'], ['sessions', 'list', '--user', 'a@example.com'], ['serve']]) {
         const run = await cli(argv, { env: { PORT: 'abc' } });

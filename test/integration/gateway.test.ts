@@ -37,7 +37,8 @@ async function openSse(server: TestServer, headers: Record<string, string>): Pro
   const response = await fetch(`${server.url}/auth/revocations`, { headers, signal: controller.signal });
   const events: SseEvent[] = [];
   let buffer = '';
-  let waiter: (() => void) | null = null;
+  // Held in an object: TypeScript does not track assignments made inside the closures below.
+  const wake: { waiter: (() => void) | null } = { waiter: null };
   const decoder = new TextDecoder();
   if (response.ok && response.body) {
     const reader = response.body.getReader();
@@ -58,7 +59,7 @@ async function openSse(server: TestServer, headers: Record<string, string>): Pro
               else if (line.startsWith('data: ')) data.push(line.slice(6));
             }
             events.push({ event, data: data.length > 0 ? JSON.parse(data.join('\n')) : null });
-            waiter?.();
+            wake.waiter?.();
           }
         }
       } catch {
@@ -79,12 +80,12 @@ async function openSse(server: TestServer, headers: Record<string, string>): Pro
         if (remaining <= 0) return null;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, remaining);
-          waiter = () => {
+          wake.waiter = () => {
             clearTimeout(timer);
             resolve();
           };
         });
-        waiter = null;
+        wake.waiter = null;
       }
     },
     close: () => controller.abort(),

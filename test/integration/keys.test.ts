@@ -217,7 +217,8 @@ describe.each<StoreKind>(['memory', 'sqlite'])('signing keys encrypted at rest (
     expect(await sessionStatus(second, token)).toEqual({ status: 200, code: undefined });
     await second.close();
 
-    for (const env of [{}, { TESSERA_KEY_ENCRYPTION_SECRET: 'w'.repeat(48) }]) {
+    const refusedEnvs: Array<Record<string, string>> = [{}, { TESSERA_KEY_ENCRYPTION_SECRET: 'w'.repeat(48) }];
+    for (const env of refusedEnvs) {
       let failure: unknown = null;
       try {
         const server = await open(env);

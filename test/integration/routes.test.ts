@@ -66,6 +66,7 @@ describe.each<StoreKind>(['memory', 'sqlite'])('routes (%s store)', (store) => {
 
     const me = await browser.request('GET', '/auth/session');
     expect(me.status).toBe(200);
+    expect(me.headers.get('cache-control')).toContain('no-store');
     expect(me.body.user).toEqual(registered.body.user);
     expect(me.body.session.id).toBe(signedIn.body.session.id);
 
@@ -78,6 +79,7 @@ describe.each<StoreKind>(['memory', 'sqlite'])('routes (%s store)', (store) => {
     expect(list.status).toBe(200);
     expect(list.body.sessions).toHaveLength(2);
     expect(list.body.sessions.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
+    for (const response of [csrf, list]) expect(response.headers.get('cache-control')).toContain('no-store');
 
     expect((await browser.request('POST', '/auth/reauthenticate', { json: { password: PASSWORD } })).status).toBe(204);
     const revoke = await browser.request('DELETE', `/auth/sessions/${second.sessionId}`);
@@ -259,9 +261,40 @@ describe.each<StoreKind>(['memory', 'sqlite'])('routes (%s store)', (store) => {
     expect((await send(server, 'GET', '/healthz')).status).toBe(200);
   });
 
+  it('a malformed URL (bad percent-encoding) gets a problem+json 400, like every other error', async () => {
+    for (const path of ['/%', '/auth/sessions/%E0%A4%A', '/%zz/session', '/auth/%ff%']) {
+      const response = await rawRequest(server, `GET ${path} HTTP/1.1\r\nHost: ${hostOf(server)}\r\nConnection: close\r\n\r\n`);
+      expect(response.status, path).toBe(400);
+      expect(response.headers.get('content-type'), path).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(response.body)).toMatchObject({ status: 400, code: 'bad_request' });
+    }
+  });
+
   it('a cookie value just under the header limit but over 4096 bytes is 400 malformed_cookie', async () => {
     const response = await send(server, 'GET', '/auth/session', { headers: { cookie: `${server.tessera.cookieNames.session}=${'a'.repeat(5000)}` } });
     expectProblem(response, 400, 'malformed_cookie');
+  });
+});
+
+describe.each<StoreKind>(['memory', 'sqlite'])('store unreachable (%s store)', (store) => {
+  it('fails closed: a cached, valid session gets 503 store_unavailable, never 200; readiness says not ready', async () => {
+    const server = await startTestServer({ store, overrides: withBigLimits() });
+    try {
+      const a = await newUser(server, { tag: 'store-down' });
+      expect(await sessionStatus(server, a.token)).toBe(200); // validated, so cached
+      await server.tessera.stores.close();
+      const me = await send(server, 'GET', '/auth/session', { headers: { cookie: `${server.tessera.cookieNames.session}=${a.token}` } });
+      expectProblem(me, 503, 'store_unavailable');
+      expect(me.cookies).toEqual([]);
+      expectProblem(await send(server, 'GET', '/readyz'), 503, 'not_ready');
+      expectProblem(await send(server, 'POST', '/auth/login', { json: { email: a.email, password: PASSWORD } }), 503, 'store_unavailable');
+      expectProblem(await send(server, 'POST', '/auth/logout', { headers: browserHeaders(server, a.token, a.csrfToken) }), 503, 'store_unavailable');
+      expect((await send(server, 'GET', '/healthz')).status).toBe(200); // alive, just not ready
+      // The problem details stay generic.
+      expect(me.body.detail).not.toMatch(/sqlite|SQLITE|\/tmp\/|tessera\.db/);
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -304,6 +337,27 @@ describe('rate limits', () => {
       // After the window the right password works again.
       server.clock.advance(15 * MINUTE);
       expect((await send(server, 'POST', '/auth/login', { json: { email, password: PASSWORD } })).status).toBe(200);
+    });
+
+    it('re-authentication and password-change attempts count against the account limit too', async () => {
+      // A stolen session must not become an unlimited password oracle.
+      const a = await newUser(server, { tag: 'rl-reauth' });
+      for (let i = 0; i < 5; i += 1) {
+        expectProblem(await a.browser.request('POST', '/auth/reauthenticate', { json: { password: `guess number ${i}` } }), 401, 'invalid_credentials');
+      }
+      for (let i = 0; i < 5; i += 1) {
+        const response = await a.browser.request('POST', '/auth/password', { json: { currentPassword: `guess number ${i + 5}`, newPassword: 'attacker password 1' } });
+        expectProblem(response, 401, 'invalid_credentials');
+      }
+      const limited = await a.browser.request('POST', '/auth/reauthenticate', { json: { password: PASSWORD } });
+      expectProblem(limited, 429, 'rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expectProblem(await a.browser.request('POST', '/auth/password', { json: { currentPassword: PASSWORD, newPassword: 'attacker password 1' } }), 429, 'rate_limited');
+      expectProblem(await send(server, 'POST', '/auth/login', { json: { email: a.email, password: PASSWORD } }), 429, 'rate_limited');
+      // The session itself is untouched, and the password unchanged.
+      expect(await sessionStatus(server, a.token)).toBe(200);
+      server.clock.advance(15 * MINUTE);
+      expect((await send(server, 'POST', '/auth/login', { json: { email: a.email, password: PASSWORD } })).status).toBe(200);
     });
 
     it('a successful sign-in resets the account counter', async () => {
@@ -525,6 +579,44 @@ describe('graceful close', () => {
     } finally {
       clearTimeout(watchdog);
       // Let a failing run finish at once instead of waiting out the keep-alive timeout.
+      server.app.server.closeAllConnections();
+      await (closing ?? server.close());
+    }
+  }, 20_000);
+
+  it('a request that arrives on an open connection while the server drains gets a problem+json 503', async () => {
+    const server = await startTestServer({ store: 'sqlite', overrides: withBigLimits() });
+    let closing: Promise<void> | null = null;
+    try {
+      const email = uniqueEmail('drain');
+      await register(server, email);
+      const body = JSON.stringify({ email, password: PASSWORD });
+      const half = Math.floor(body.length / 2);
+      const url = new URL(server.url);
+      const socket = connect(Number(url.port), url.hostname);
+      const chunks: Buffer[] = [];
+      socket.on('error', () => undefined);
+      const bothAnswered = new Promise<string>((resolve) => {
+        const done = (): void => resolve(Buffer.concat(chunks).toString('utf8'));
+        // Both answers are complete when the server closes the connection (the 503 says so).
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('end', done);
+        socket.on('close', done);
+      });
+      const arrived = new Promise<void>((resolve) => server.app.server.once('request', () => resolve()));
+      socket.write(`POST /auth/login HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`);
+      await arrived;
+      closing = server.close();
+      for (let i = 0; i < 10_000 && server.app.server.listening; i += 1) await new Promise((resolve) => setImmediate(resolve));
+      // The rest of the login body, and a second (pipelined) request on the same connection.
+      socket.write(`${body.slice(half)}GET /auth/session HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+      const text = await bothAnswered;
+      const second = text.slice(text.indexOf('HTTP/1.1', 1));
+      expect(text.startsWith('HTTP/1.1 200')).toBe(true);
+      expect(second.startsWith('HTTP/1.1 503')).toBe(true);
+      expect(second).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+      await closing;
+    } finally {
       server.app.server.closeAllConnections();
       await (closing ?? server.close());
     }

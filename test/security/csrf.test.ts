@@ -369,6 +369,32 @@ describe('CSRF (sqlite store, default trust)', () => {
     expect(list.body.sessions.map((s: { id: string }) => s.id).sort()).toEqual([f.sessionId, f.otherSessionId].sort());
   });
 
+  it('no route grants CORS, so a cross-origin page can neither read a CSRF token nor send a preflighted request', async () => {
+    // The CSRF defence assumes this: if /auth/csrf were readable cross-origin, the token would
+    // leak; if a preflight were granted, JSON and custom headers would be sendable cross-site.
+    const f = await createFixture(server, 'cors');
+    const paths = ['/auth/csrf', '/auth/session', '/auth/sessions', '/auth/login', '/auth/logout', '/auth/password', `/auth/sessions/${f.otherSessionId}`];
+    for (const origin of ['http://attacker.com', 'null', `${publicUrl}.attacker.com`]) {
+      for (const path of paths) {
+        const preflight = await fetch(server.url + path, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-csrf-token' },
+        });
+        await preflight.arrayBuffer();
+        expect(preflight.status, `OPTIONS ${path}`).toBeGreaterThanOrEqual(400);
+        const read = await fetch(server.url + path, { headers: { origin, cookie: cookieHeader(server, f.token), 'sec-fetch-site': 'cross-site' } });
+        await read.arrayBuffer();
+        for (const response of [preflight, read]) {
+          expect(response.headers.get('access-control-allow-origin'), `${path} from ${origin}`).toBeNull();
+          expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+          expect(response.headers.get('access-control-allow-headers')).toBeNull();
+          expect(response.headers.get('access-control-allow-methods')).toBeNull();
+        }
+      }
+    }
+    expect(await sessionStatus(server, f.token)).toBe(200);
+  });
+
   it('X-09 login and register refuse cross-site signals and untrusted origins with 403 cross_site_request', async () => {
     const email = uniqueEmail('x09');
     await register(server, email);
@@ -403,7 +429,8 @@ describe('CSRF (sqlite store, default trust)', () => {
     expect(registered.status).toBe(201);
     const cli = await send(server, 'POST', '/auth/login', { json: { email, password: PASSWORD } });
     expect(cli.status).toBe(200);
-    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { origin: publicUrl }, { referer: `${publicUrl}/login` }]) {
+    const friendly: Array<Record<string, string>> = [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { origin: publicUrl }, { referer: `${publicUrl}/login` }];
+    for (const headers of friendly) {
       const response = await send(server, 'POST', '/auth/login', { headers, json: { email, password: PASSWORD } });
       expect(response.status, JSON.stringify(headers)).toBe(200);
     }

@@ -83,7 +83,7 @@ export async function login(
 export async function newUser(
   server: TestServer,
   options: { tag?: string; password?: string; headers?: Record<string, string> } = {},
-): Promise<{ browser: Browser; email: string; password: string; userId: string; token: string; sessionId: string; csrfToken: string }> {
+): Promise<{ browser: Browser; response: TestResponse; email: string; password: string; userId: string; token: string; sessionId: string; csrfToken: string }> {
   const email = uniqueEmail(options.tag);
   const password = options.password ?? PASSWORD;
   const userId = await register(server, email, password);
@@ -139,11 +139,20 @@ export interface RawResponse {
  * `Connection: close`). For what fetch and node:http refuse to send: oversized or invalid
  * header bytes.
  */
-export function rawRequest(server: TestServer, request: string | Buffer): Promise<RawResponse> {
+export function rawRequest(server: TestServer, request: string | Buffer, timeoutMs = 15_000): Promise<RawResponse> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
     const chunks: Buffer[] = [];
+    // A watchdog, not a timing assertion: a server that never answers must fail the test
+    // instead of hanging it.
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      if (!done) {
+        done = true;
+        reject(new Error(`no complete response within ${timeoutMs} ms`));
+      }
+    });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // The server may reset after answering (it closes while we still write a huge request).

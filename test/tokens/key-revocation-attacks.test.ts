@@ -54,6 +54,8 @@ describe('K-01 only public, allowlisted, well-formed signature keys are imported
     rejects({ ...rsa.publicJwk, e: 'AQ' });
     rejects({ ...rsa.publicJwk, e: 'Ag' });
     rejects({ ...rsa.publicJwk, e: 'AQAA' });
+    const hugeExponent = Buffer.concat([Buffer.from([1]), Buffer.alloc(31), Buffer.from([1])]); // 2^256 + 1
+    rejects({ ...rsa.publicJwk, e: hugeExponent.toString('base64url') });
     // The ROCA key from Wycheproof json_web_key_test.json (tcId 7): 2049 bits, so size alone
     // would let it through; the fingerprint check refuses it.
     const vectors = JSON.parse(

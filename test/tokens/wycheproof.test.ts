@@ -154,6 +154,9 @@ function headerAlg(jws: unknown): string | undefined {
  * Our policy, stricter than the vectors assume: only ES256, RS256, PS256 and EdDSA, each pinned
  * per key. Wycheproof `valid` vectors outside it (HS*, RS384/512, PS384/512, ES512) are REJECTED
  * on purpose: symmetric keys never verify access tokens (J-03, J-16) and a key's alg is pinned.
+ * (The RFC 7520 Figure 20 group pins its key to PS256 but signs PS384: rejected twice over.)
+ * Two of those HS256 vectors (tcId 372, 373: "InvalidCharacterInserted…") are marked valid because
+ * lenient decoders skip the stray '?'; our canonical base64url would refuse them anyway (J-13).
  */
 function policyRejects(jwsAlg: string | undefined, keyAlg: unknown): string | null {
   if (jwsAlg === undefined || !isAccessTokenAlgorithm(jwsAlg)) {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AuthenticationError, BadRequestError } from '../../core/errors.js';
 import type { Revocation } from '../../core/model.js';
 import { type AuthRequest, singleHeader } from '../../core/request.js';
@@ -16,7 +16,7 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: RouteContext): 
   const clients = createClientAuthenticator(config.clients);
 
   app.get('/auth/verify', async (request, reply) => {
-    const auth = await ctx.requireAuthOf(toOriginalRequest(request));
+    const auth = await ctx.requireAuthOf(toOriginalRequest(ctx.toAuthRequest(request)));
     const token = await tessera.tokens.internalToken(auth.session);
     return reply
       .code(200)
@@ -127,11 +127,22 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: RouteContext): 
  * X-CSRF-Token) and name the original method in X-Forwarded-Method / X-Original-Method, so CSRF
  * is judged on the method the user's browser really used.
  */
-function toOriginalRequest(request: FastifyRequest): AuthRequest {
-  const forwarded = singleHeader(request.headers, 'x-forwarded-method') ?? singleHeader(request.headers, 'x-original-method');
-  const method = (forwarded ?? request.method).toUpperCase();
-  if (!/^[A-Z]{1,16}$/.test(method)) throw new BadRequestError('malformed_header', 'X-Forwarded-Method is not an HTTP method.');
-  return { method, headers: request.headers, ip: request.ip ?? null };
+function toOriginalRequest(base: AuthRequest): AuthRequest {
+  const forwarded = forwardedMethod(base, 'x-forwarded-method');
+  const original = forwardedMethod(base, 'x-original-method');
+  // Two gateways' conventions that disagree are ambiguous: a client-supplied one could be
+  // passed through beside the gateway's own. Refuse rather than guess.
+  if (forwarded !== null && original !== null && forwarded !== original) {
+    throw new BadRequestError('malformed_header', 'X-Forwarded-Method and X-Original-Method disagree.');
+  }
+  return { ...base, method: forwarded ?? original ?? base.method };
+}
+
+function forwardedMethod(request: AuthRequest, name: string): string | null {
+  if (request.headers[name] === undefined) return null;
+  const value = singleHeader(request.headers, name)?.toUpperCase() ?? '';
+  if (!/^[A-Z]{1,16}$/.test(value)) throw new BadRequestError('malformed_header', `${name} is not an HTTP method.`);
+  return value;
 }
 
 function readForm(body: unknown): Record<string, string> {
