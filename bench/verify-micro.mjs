@@ -2,13 +2,15 @@
 /**
  * Micro-benchmark of ES256 access-token verification, in-process, no HTTP:
  *
- *   npx tsc -p tsconfig.build.json && node bench/verify-micro.mjs
+ *   npx tsc -p tsconfig.build.json && node --expose-gc bench/verify-micro.mjs
  *
  * Compares, on the same tokens: raw node:crypto verify (pre-split buffers: the floor every
  * verifier pays), our verifier cold (every token new to it), our verifier warm (repeat tokens
  * served by the cache, each call on a fresh string object as an HTTP header would be), jose
  * jwtVerify, fast-jwt and jsonwebtoken. Targets run in short slices interleaved round by round,
- * so machine drift and noisy neighbours hit all alike; each figure is the median of its rounds,
+ * so machine drift and noisy neighbours hit all alike (the order rotates every round, and with
+ * --expose-gc every sample starts on a collected heap, so no target pays for another's garbage);
+ * each figure is the median of its rounds,
  * and each ratio is the median of the per-round ratios (both samples taken moments apart).
  * Prints one JSON summary on stdout.
  *
@@ -16,7 +18,7 @@
  * (default 25), BENCH_TOKENS (distinct tokens, default 20000).
  */
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { jwtVerify } from 'jose';
 import { createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
@@ -158,6 +160,7 @@ const targets = [
  */
 async function sample(target) {
   const state = target.setup ? target.setup() : undefined;
+  globalThis.gc?.();
   const batchSize = target.key === 'oursWarm' ? 5_000 : 50;
   const deadline = process.hrtime.bigint() + BigInt(Math.round(DURATION_S * 1e9));
   const started = process.hrtime.bigint();
@@ -192,7 +195,8 @@ const samples = Object.fromEntries(targets.map((t) => [t.key, []]));
 const wallSamples = Object.fromEntries(targets.map((t) => [t.key, []]));
 for (const target of targets) await sample({ ...target }); // warm-up round (JIT)
 for (let round = 0; round < ROUNDS; round++) {
-  for (const target of targets) {
+  const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+  for (const target of order) {
     const { cpu, wall } = await sample(target);
     samples[target.key].push(cpu);
     wallSamples[target.key].push(wall);
@@ -208,7 +212,14 @@ const ratio = (key) =>
 const summary = {
   node: process.version,
   cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
-  settings: { sliceSeconds: DURATION_S, rounds: ROUNDS, tokens: TOKEN_COUNT, warmSet: WARM_SET },
+  settings: {
+    sliceSeconds: DURATION_S,
+    rounds: ROUNDS,
+    tokens: TOKEN_COUNT,
+    warmSet: WARM_SET,
+    gcBetweenSamples: typeof globalThis.gc === 'function',
+    loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
+  },
   labels: Object.fromEntries(targets.map((t) => [t.key, t.label])),
   unit: 'operations per CPU second of the benchmark process (median of rounds)',
   opsPerCpuSecond: opsPerSecond,

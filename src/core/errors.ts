@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'rate_limited'
   // server side
   | 'store_unavailable'
+  | 'verifier_unavailable'
   | 'not_ready'
   | 'internal_error'
   | 'configuration_error';
@@ -162,6 +163,17 @@ export class RateLimitedError extends TesseraError {
 export class StoreUnavailableError extends TesseraError {
   constructor(message = 'The session store is unavailable.', options?: { cause?: unknown }) {
     super('store_unavailable', 503, message, options);
+  }
+}
+
+/**
+ * A verifier cannot vouch for any token right now (not ready, closed, or its revocation feed
+ * is stale). 503, not 401: the token may be fine, and a client that refreshed on a 401 would
+ * only hammer an auth server that is already unreachable. Never a pass.
+ */
+export class VerifierUnavailableError extends TesseraError {
+  constructor(message: string) {
+    super('verifier_unavailable', 503, message);
   }
 }
 

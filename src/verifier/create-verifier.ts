@@ -9,7 +9,7 @@
  * an outage of the auth server may degrade availability, never the meaning of a logout.
  */
 import type { AccessTokenClaims } from '../core/tokens/access-token-claims.js';
-import { AuthenticationError } from '../core/errors.js';
+import { AuthenticationError, VerifierUnavailableError } from '../core/errors.js';
 import { createRevocationSet } from '../core/tokens/revocation-set.js';
 import { createAccessTokenVerifier } from '../core/tokens/verify-access-token.js';
 import type { VerificationKey } from '../core/tokens/verify-access-token.js';
@@ -53,12 +53,12 @@ export interface Verifier {
 /** How often expired revocation entries are dropped; they stay harmless until then. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-function notReady(): AuthenticationError {
-  return new AuthenticationError('invalid_token', 'The verifier is not ready.');
+function notReady(): VerifierUnavailableError {
+  return new VerifierUnavailableError('The verifier is not ready.');
 }
 
-function staleFeed(): AuthenticationError {
-  return new AuthenticationError('invalid_token', 'The revocation feed is stale.');
+function staleFeed(): VerifierUnavailableError {
+  return new VerifierUnavailableError('The revocation feed is stale.');
 }
 
 function toError(value: unknown): Error {
@@ -171,7 +171,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   /** Throws unless the revocation view is complete and fresh enough to trust. */
   function assertRevocationsFresh(): void {
     // A closed verifier hears no more revocations, so it stops vouching for tokens at once.
-    if (lifetime.signal.aborted) throw new AuthenticationError('invalid_token', 'The verifier is closed.');
+    if (lifetime.signal.aborted) throw new VerifierUnavailableError('The verifier is closed.');
     if (feed === null) return;
     const last = feed.lastEventAt;
     if (last === null) throw notReady();

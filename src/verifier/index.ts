@@ -8,4 +8,4 @@ export type { VerifierOptions } from './verifier-options.js';
 export type { AccessTokenClaims } from '../core/tokens/access-token-claims.js';
 export type { Clock } from '../core/clock.js';
 export type { ErrorCode } from '../core/errors.js';
-export { AuthenticationError, ConfigurationError, TesseraError, isTesseraError } from '../core/errors.js';
+export { AuthenticationError, ConfigurationError, TesseraError, VerifierUnavailableError, isTesseraError } from '../core/errors.js';

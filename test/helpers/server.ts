@@ -20,7 +20,7 @@ export interface TestServer extends RunningServer {
 }
 
 /** Starts a test server; close() also deletes its data directory. */
-export async function startTestServer(options: { store?: StoreKind; overrides?: ConfigOverrides; clock?: ManualClock } = {}): Promise<TestServer> {
+export async function startTestServer(options: { store?: StoreKind; overrides?: ConfigOverrides; clock?: ManualClock; heartbeatMs?: number; env?: Record<string, string> } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const clock = options.clock ?? createManualClock(Date.now());
   const stores: Stores =
@@ -28,11 +28,12 @@ export async function startTestServer(options: { store?: StoreKind; overrides?: 
   const logs: string[] = [];
   const observability = createObservability('info', { write: (line: string) => void logs.push(line) });
   const server = await startServer({
-    env: { TESSERA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' },
+    env: { TESSERA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...options.env },
     overrides: { ...options.overrides },
     stores,
     observability,
     clock,
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const origin = server.tessera.config.publicUrl;
   return {

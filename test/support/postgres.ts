@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { Pool } from 'pg';
 
 /**
@@ -82,4 +84,59 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A TCP proxy to the test server that can stop forwarding, like a server that hangs. */
+export interface FreezableProxy {
+  /** `POSTGRES_URL` pointed at the proxy. */
+  readonly url: string;
+  /** Stops forwarding in both directions (bytes wait in the socket buffers). */
+  freeze(): void;
+  /** Forwards again, including what waited. */
+  thaw(): void;
+  /** Destroys every proxied connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Starts a `FreezableProxy` on a free local port. */
+export async function startFreezableProxy(): Promise<FreezableProxy> {
+  const target = new URL(POSTGRES_URL);
+  const sockets = new Set<Socket>();
+  let frozen = false;
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    if (frozen) socket.pause();
+  };
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    // pipe() resumes its source, so pause (when frozen) only after piping.
+    client.pipe(upstream);
+    upstream.pipe(client);
+    track(client);
+    track(upstream);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = new URL(POSTGRES_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(typeof address === 'object' && address !== null ? address.port : 0);
+  return {
+    url: url.toString(),
+    freeze(): void {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw(): void {
+      frozen = false;
+      for (const socket of sockets) socket.resume();
+    },
+    async close(): Promise<void> {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createMemoryStores } from '../../src/stores/memory/memory-stores.js';
+import type { SessionSideStores, Stores } from '../../src/stores/types.js';
 
 /**
  * Private redis-server processes for tests that must stop, pause or restart "the" Redis — which
@@ -187,6 +191,66 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       cleaned = true;
       await stopServer();
       if (ownDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The machine's shared Redis for conformance tests; override with TESSERA_TEST_REDIS_URL. */
+export const SHARED_REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix no other test run uses: `t:<pid>:<random>:`. */
+export function uniqueRedisPrefix(): string {
+  return `t:${process.pid}:${randomBytes(5).toString('hex')}:`;
+}
+
+/**
+ * Deletes every key under `prefix` on each node (SCAN + UNLINK, one key per command so that
+ * keys of different cluster slots never meet in one command); returns how many.
+ */
+export async function deleteKeysWithPrefix(nodes: readonly { host: string; port: number }[], prefix: string): Promise<number> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  let deleted = 0;
+  for (const node of nodes) {
+    const client = new Redis({ host: node.host, port: node.port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) {
+          const pipeline = client.pipeline();
+          for (const key of keys) pipeline.unlink(key);
+          await pipeline.exec();
+          deleted += keys.length;
+        }
+      } while (cursor !== '0');
+    } finally {
+      client.disconnect();
+    }
+  }
+  return deleted;
+}
+
+/**
+ * Gives Redis session-side stores a memory UserStore, so the shared conformance suite (which
+ * covers users too) can run against them; ping and close reach both.
+ */
+export function withMemoryUsers(side: SessionSideStores): Stores {
+  const memory = createMemoryStores();
+  return {
+    users: memory.users,
+    sessions: side.sessions,
+    revocations: side.revocations,
+    rateLimits: side.rateLimits,
+    keys: side.keys,
+    ...(side.bus === undefined ? {} : { bus: side.bus }),
+    async ping(): Promise<void> {
+      await Promise.all([memory.ping(), side.ping()]);
+    },
+    async close(): Promise<void> {
+      await Promise.all([memory.close(), side.close()]);
     },
   };
 }

@@ -202,7 +202,7 @@ describe('revocation over the SSE feed', () => {
 
       await other.close();
       stopped = true;
-      const waited = await waitFor(async () => (await errorCodeOf(verifier.verify(token))) === 'invalid_token');
+      const waited = await waitFor(async () => (await errorCodeOf(verifier.verify(token))) === 'verifier_unavailable');
       expect(waited).not.toBeNull();
       expect(verifier.status.feed).toBe('stale');
       expect(() => verifier.verifySync(token)).toThrow(/revocation feed is stale/);
@@ -235,7 +235,7 @@ describe('revocation over the SSE feed', () => {
     state.mode = 'silent';
     state.epoch++;
     const connectionsBefore = state.connections;
-    const wentStale = await waitFor(async () => (await errorCodeOf(verifier.verify(token))) === 'invalid_token');
+    const wentStale = await waitFor(async () => (await errorCodeOf(verifier.verify(token))) === 'verifier_unavailable');
     expect(wentStale).not.toBeNull();
     expect(verifier.status.feed).toBe('stale');
     await expect(verifier.verify(token)).rejects.toThrow('The revocation feed is stale.');
@@ -258,7 +258,7 @@ describe('revocation over the SSE feed', () => {
     expect(errors[0]).toMatch(/HTTP 401/);
     expect(verifier.status.feed).toBe('connecting');
     expect(() => verifier.verifySync(token)).toThrow('The verifier is not ready.');
-    expect(await errorCodeOf(verifier.verify(token))).toBe('invalid_token');
+    expect(await errorCodeOf(verifier.verify(token))).toBe('verifier_unavailable');
   });
 });
 
@@ -417,7 +417,7 @@ describe('lifecycle and options', () => {
     const { access_token: token } = await signInBearer(server);
     await verifier.verify(token);
     await verifier.close();
-    expect(await errorCodeOf(verifier.verify(token))).toBe('invalid_token');
+    expect(await errorCodeOf(verifier.verify(token))).toBe('verifier_unavailable');
   });
 
   it('does not depend on fetch honouring its abort signal (timeouts and close still land)', async () => {

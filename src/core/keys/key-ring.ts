@@ -174,11 +174,18 @@ export function createKeyRing(store: SigningKeyStore, policy: KeyRingPolicy, clo
     },
 
     async rotate(options) {
+      await load();
       const now = clock.now();
-      const key = await insert(options?.immediate ? now : now + policy.prepublishMs);
+      // A new key must activate strictly after every existing one, or it would never become
+      // current (and the store refuses a second key for the same instant).
+      const latest = keys.reduce((max, k) => Math.max(max, k.stored.activatesAt), -Infinity);
+      const wanted = options?.immediate ? now : now + policy.prepublishMs;
+      const key = await insert(Math.max(wanted, latest + 1));
       await load();
       const index = keys.findIndex((k) => k.stored.kid === key.kid);
-      return info(index === -1 ? keys.length - 1 : index, now);
+      // Lost to another node creating a key for the same instant at the same moment: say so.
+      if (index === -1) throw new Error('Another node created a signing key at the same moment; run `tessera keys list` and retry if needed.');
+      return info(index, now);
     },
 
     list() {

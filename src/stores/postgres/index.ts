@@ -5,6 +5,7 @@
  */
 export { openPostgresStores } from './postgres-stores.js';
 export type { PostgresStores, PostgresStoresOptions } from './postgres-stores.js';
+export type { PostgresRevocationBus } from './pg-revocation-bus.js';
 export { redactPostgresUrl } from './pg-errors.js';
 export { MIGRATIONS as POSTGRES_MIGRATIONS, applyMigrations as applyPostgresMigrations } from './migrations.js';
 export type { PgMigration } from './migrations.js';

@@ -149,7 +149,7 @@ export async function applyMigrations(
     }
     return applied;
   } catch (error) {
-    // A connection that failed mid-transaction is not returned to the pool.
+    // A connection that failed mid-transaction is destroyed, never returned to the pool.
     if (!(error instanceof ConfigurationError)) failure = error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
@@ -184,18 +184,15 @@ async function bootstrap(client: PoolClient, schema: string): Promise<number | n
 
 /** Runs `work` in a transaction that first takes the schema's advisory lock. */
 async function inTransaction<T>(client: PoolClient, schema: string, work: () => Promise<T>): Promise<T> {
+  // No ROLLBACK on failure: the caller releases the connection with the error, which destroys
+  // it, and the server aborts the transaction (and frees the lock) when the session ends. A
+  // ROLLBACK sent here could queue behind a statement that timed out client-side but still runs.
   await run(client, 'BEGIN');
-  try {
-    await run(client, `SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
-    await run(client, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, schema]);
-    const result = await work();
-    await run(client, 'COMMIT');
-    return result;
-  } catch (error) {
-    // Best effort: if the connection is gone the server has rolled back already.
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  await run(client, `SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+  await run(client, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, schema]);
+  const result = await work();
+  await run(client, 'COMMIT');
+  return result;
 }
 
 async function run<R extends QueryResultRow>(client: PoolClient, text: string, values?: unknown[]): Promise<R[]> {

@@ -4,11 +4,15 @@ import type { RevocationBus } from '../types.js';
 import { decodeRevocation, encodeRevocation } from './bus-payload.js';
 import type { PgSettings } from './pg-config.js';
 
-/** The PostgreSQL bus: a `RevocationBus` whose status is always observable, plus `close`. */
-export interface PgRevocationBus extends RevocationBus {
+/** The PostgreSQL bus as the stores expose it: a `RevocationBus` whose status is always observable. */
+export interface PostgresRevocationBus extends RevocationBus {
   onStatus(listener: (connected: boolean) => void): () => void;
   /** True while the LISTEN connection is up. */
   readonly connected: boolean;
+}
+
+/** The bus plus `close`, which only the stores' own `close()` calls. */
+export interface PgRevocationBus extends PostgresRevocationBus {
   /** Stops listening and reconnecting; idempotent. */
   close(): Promise<void>;
 }
@@ -48,6 +52,7 @@ export function createPgRevocationBus(options: PgRevocationBusOptions): PgRevoca
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let probing = false;
 
   function setConnected(value: boolean): void {
     if (connected === value) return;
@@ -133,8 +138,15 @@ export function createPgRevocationBus(options: PgRevocationBusOptions): PgRevoca
     // keep-alive takes minutes), so probe it; the client's query_timeout bounds the probe.
     heartbeat = setInterval(() => {
       const live = current;
-      if (live === undefined || !connected) return;
-      live.client.query('SELECT 1').catch(live.die);
+      // One probe at a time: a probe still waiting on a silent server is the one that will fail.
+      if (live === undefined || !connected || probing) return;
+      probing = true;
+      live.client
+        .query('SELECT 1')
+        .catch(live.die)
+        .finally(() => {
+          probing = false;
+        });
     }, heartbeatMs);
     heartbeat.unref();
   }

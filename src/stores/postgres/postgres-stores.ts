@@ -1,11 +1,12 @@
 import { systemClock } from '../../core/clock.js';
 import type { Clock } from '../../core/clock.js';
 import type { QueryConfig } from 'pg';
-import type { RevocationBus, Stores } from '../types.js';
+import type { Stores } from '../types.js';
 import { createPgSettings } from './pg-config.js';
 import { createPgDatabase } from './pg-database.js';
 import { createPgRateLimitStore } from './pg-rate-limit-store.js';
 import { createPgRevocationBus } from './pg-revocation-bus.js';
+import type { PostgresRevocationBus } from './pg-revocation-bus.js';
 import { createPgRevocationStore } from './pg-revocation-store.js';
 import { createPgSessionStore } from './pg-session-store.js';
 import { createPgSigningKeyStore } from './pg-signing-key-store.js';
@@ -36,8 +37,8 @@ export interface PostgresStoresOptions {
 
 /** The PostgreSQL stores: every `Stores` member, the bus always present, and `ready`. */
 export interface PostgresStores extends Stores {
-  /** LISTEN/NOTIFY on `<schema>_revocations`; `onStatus` is always available. */
-  readonly bus: RevocationBus & { onStatus(listener: (connected: boolean) => void): () => void };
+  /** LISTEN/NOTIFY on `<schema>_revocations`; `onStatus` and `connected` are always available. */
+  readonly bus: PostgresRevocationBus;
   /**
    * Connects and applies pending migrations; resolves when the store is usable. Optional —
    * every operation does this on first use — but awaiting it at start-up surfaces a bad URL or
