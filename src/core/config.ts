@@ -188,8 +188,8 @@ export function toOrigin(url: string): string | null {
  * Checks a complete configuration and throws one ConfigurationError listing every problem with
  * the variable to change, so an operator fixes everything in one go.
  */
-export function validateConfig(config: TesseraConfig): TesseraConfig {
-  const problems: string[] = [];
+export function validateConfig(config: TesseraConfig, earlierProblems: readonly string[] = []): TesseraConfig {
+  const problems: string[] = [...earlierProblems];
   const need = (ok: boolean, message: string): void => {
     if (!ok) problems.push(message);
   };

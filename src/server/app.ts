@@ -61,7 +61,12 @@ export async function buildServer(tessera: Tessera, observability: Observability
     trustProxy: config.trustProxy,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Our own 503 during shutdown (below), so it is a problem document like every other error.
+    return503OnClosing: false,
+    // Fastify answers bad URLs itself, echoing the path; route them through our problem mapping.
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, toProblem(error), error);
+    },
     routerOptions: { maxParamLength: 200 },
     // Errors Node raises before a request object exists (malformed request line, oversized
     // headers) still get a problem document instead of Node's bare 400/431.
@@ -106,9 +111,18 @@ export async function buildServer(tessera: Tessera, observability: Observability
   };
   const requireAuth = (request: FastifyRequest): Promise<AuthContext> => requireAuthOf(toAuthRequest(request));
   const closeCallbacks: Array<() => void> = [];
+  let closing = false;
   app.addHook('preClose', (done) => {
+    closing = true;
     for (const callback of closeCallbacks.splice(0)) callback();
     done();
+  });
+  // A request arriving on a kept-alive connection while the server drains is told so, and its
+  // connection is closed so the client reconnects to a live node.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    void sendProblem(reply, createProblem(503, 'not_ready', 'The server is shutting down.'));
   });
 
   const clearSessionCookie = serializeClearedCookie(tessera.cookieNames.session, config);

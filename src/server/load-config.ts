@@ -23,10 +23,12 @@ const FILE_KEYS = new Set(Object.keys(defaultConfig()));
 /** Loads, merges and validates the configuration; throws ConfigurationError with fixes. */
 export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): TesseraConfig {
   const file = env.TESSERA_CONFIG;
-  const layers = [file ? readConfigFile(file) : {}, readEnv(env, defaultConfig()), overrides];
+  // Every problem is reported in one go: unparsable variables together with invalid settings.
+  const envProblems: string[] = [];
+  const layers = [file ? readConfigFile(file) : {}, readEnv(env, envProblems), overrides];
   let config = defaultConfig();
   for (const layer of layers) config = mergeConfig(config, layer);
-  return validateConfig(deriveDependentSettings(config, env, layers));
+  return validateConfig(deriveDependentSettings(config, env, layers), envProblems);
 }
 
 function readConfigFile(path: string): ConfigOverrides {
@@ -45,15 +47,33 @@ function readConfigFile(path: string): ConfigOverrides {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigurationError(`The configuration file "${path}" must contain a JSON object.`);
   }
-  const unknown = Object.keys(parsed).filter((key) => !FILE_KEYS.has(key));
+  const unknown = unknownKeys(parsed as Record<string, unknown>, defaultConfig() as unknown as Record<string, unknown>, '');
   if (unknown.length > 0) {
     throw new ConfigurationError(`The configuration file "${path}" has unknown keys: ${unknown.join(', ')}. Allowed: ${[...FILE_KEYS].join(', ')}.`);
   }
   return parsed as ConfigOverrides;
 }
 
-function readEnv(env: Env, base: TesseraConfig): ConfigOverrides {
-  const problems: string[] = [];
+/**
+ * Keys of `value` that the defaults do not have, at every depth (a misspelt
+ * `session.idleTimeout` must not be silently ignored). `carriers` is a free-form map.
+ */
+function unknownKeys(value: Record<string, unknown>, shape: Record<string, unknown>, path: string): string[] {
+  const found: string[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    const name = path ? `${path}.${key}` : key;
+    if (!Object.hasOwn(shape, key)) {
+      found.push(name);
+      continue;
+    }
+    const expected = shape[key];
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (name !== 'carriers' && isObject(expected) && isObject(inner)) found.push(...unknownKeys(inner, expected, name));
+  }
+  return found;
+}
+
+function readEnv(env: Env, problems: string[]): ConfigOverrides {
   const int = (name: string): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -126,14 +146,11 @@ function readEnv(env: Env, base: TesseraConfig): ConfigOverrides {
     postgresSchema: text('TESSERA_POSTGRES_SCHEMA'),
     redisKeyPrefix: text('TESSERA_REDIS_PREFIX'),
   };
-  if (problems.length > 0) {
-    throw new ConfigurationError(`Invalid environment:\n  - ${problems.join('\n  - ')}`);
-  }
-  return dropUndefined(overrides, base);
+  return dropUndefined(overrides);
 }
 
 /** Removes undefined leaves so they do not overwrite defaults or file values. */
-function dropUndefined(overrides: ConfigOverrides, base: TesseraConfig): ConfigOverrides {
+function dropUndefined(overrides: ConfigOverrides): ConfigOverrides {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
@@ -144,7 +161,6 @@ function dropUndefined(overrides: ConfigOverrides, base: TesseraConfig): ConfigO
       out[key] = value;
     }
   }
-  void base;
   return out as ConfigOverrides;
 }
 

@@ -31,7 +31,15 @@ export async function openConfiguredStores(config: TesseraConfig): Promise<Store
 async function openSqlStores(url: string, config: TesseraConfig, sqlitePath: string): Promise<Stores> {
   if (url === 'sqlite') return openSqliteStores({ path: sqlitePath });
   const { openPostgresStores } = await import('../stores/postgres/index.js');
-  return openPostgresStores({ url, schema: config.postgresSchema });
+  const stores = openPostgresStores({ url, schema: config.postgresSchema });
+  // Connect and migrate now, so a wrong URL fails at start-up rather than on the first request.
+  try {
+    await stores.ready();
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+  return stores;
 }
 
 async function openRedis(config: TesseraConfig): Promise<SessionSideStores> {

@@ -51,6 +51,7 @@ const FRAMEWORK_ERRORS: Readonly<Record<string, [number, ErrorCode, string]>> = 
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json', 'The body is not valid JSON.'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'Content-Length does not match the body.'],
   FST_ERR_BAD_URL: [400, 'bad_request', 'The URL is malformed.'],
+  FST_ERR_MAX_PARAM_LENGTH: [400, 'bad_request', 'A path parameter is too long.'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'bad_request', 'The request is malformed.'],
 };
 

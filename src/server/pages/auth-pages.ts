@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ForbiddenError } from '../../core/errors.js';
 import { singleHeader } from '../../core/request.js';
 import type { RouteContext } from '../app.js';
 import { serializeSessionCookie } from '../cookies.js';
@@ -34,7 +33,6 @@ interface FormState {
 export function registerAuthPages(scope: FastifyInstance, ctx: RouteContext): void {
   const { tessera } = ctx;
   const { config } = tessera;
-  const cookieAllowed = Object.values(config.carriers).includes('cookie');
 
   const withNext = (path: string, next: string | null): string => (next ? `${path}?next=${encodeURIComponent(next)}` : path);
 
@@ -84,7 +82,6 @@ ${field({
 
   /** Signs in with the cookie carrier and redirects. */
   const signIn = async (request: FastifyRequest, reply: FastifyReply, email: string, password: string, target: string): Promise<FastifyReply> => {
-    if (!cookieAllowed) throw new ForbiddenError('cross_site_request', 'Browser sessions are not enabled on this server.');
     const result = await tessera.accounts.login({
       email,
       password,

@@ -121,9 +121,16 @@ export function createRedisConnection(client: RedisClient, timeouts: RedisTimeou
   const settleWaiters = (error: Error | null): void => {
     for (const waiter of [...waiters]) waiter(error);
   };
+  // The latest connection error, reported as the cause when an operation gives up waiting.
+  let lastError: Error | undefined;
   // 'error' must always have a listener (ioredis would print it); failures surface through run().
-  client.on('error', () => undefined);
-  client.on('ready', () => settleWaiters(null));
+  client.on('error', (error: Error) => {
+    lastError = error;
+  });
+  client.on('ready', () => {
+    lastError = undefined;
+    settleWaiters(null);
+  });
   client.on('end', () => settleWaiters(new Error('The Redis connection ended.')));
 
   for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition);
@@ -133,12 +140,21 @@ export function createRedisConnection(client: RedisClient, timeouts: RedisTimeou
       cause: sanitizeError(cause, secrets),
     });
 
+  const notReady = (): Error => {
+    const error = new Error(
+      `Redis not ready within ${timeouts.commandTimeoutMs} ms${lastError === undefined ? '' : ` (${lastError.message})`}.`,
+    );
+    const code = (lastError as (Error & { code?: unknown }) | undefined)?.code;
+    if (typeof code === 'string') Object.assign(error, { code });
+    return error;
+  };
+
   /** Resolves once the client is ready; rejects after the command timeout. */
   const whenReady = (): Promise<void> => {
     if (client.status === 'ready') return Promise.resolve();
     if (client.status === 'end') return Promise.reject(new Error('The Redis connection ended.'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`Redis not ready within ${timeouts.commandTimeoutMs} ms.`)), timeouts.commandTimeoutMs);
+      const timer = setTimeout(() => finish(notReady()), timeouts.commandTimeoutMs);
       const finish = (error: Error | null): void => {
         clearTimeout(timer);
         waiters.delete(finish);
