@@ -11,6 +11,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
 import { registerGatewayRoutes } from './routes/gateway-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
+import { registerPages } from './pages/index.js';
 
 /**
  * The HTTP server: Fastify with our error mapping, strict body parsing and the auth routes.
@@ -158,5 +159,6 @@ export async function buildServer(tessera: Tessera, observability: Observability
   registerTokenRoutes(app, context);
   registerGatewayRoutes(app, context);
   registerHealthRoutes(app, context);
+  registerPages(app, context);
   return app;
 }

@@ -91,9 +91,9 @@ export function renderExchange(number, exchange) {
 }
 
 /** The Set-Cookie lines the server sends for an exchange, from GET /playground/cookie-policy. */
-export function setCookiesFor(policy, carrier, method, path, status, code) {
+export function setCookiesFor(policy, carrier, path, status, code, endedOwnSession) {
   const c = policy.cookies;
-  const ended = status === 204 && (path === '/auth/logout' || path === '/auth/logout-all' || (method === 'DELETE' && carrier !== 'bearer'));
+  const ended = status === 204 && endedOwnSession;
   if (carrier === 'cookie') {
     if ((path === '/auth/login' || path === '/auth/password') && status === 200) return [c.session.line];
     if (code === 'invalid_session') return [c.session.cleared];

@@ -75,7 +75,7 @@ fieldset label{display:inline;font-weight:400;margin-right:1rem}
 .log>li{border-top:1px solid var(--border);padding:.75rem 0}
 .log .status-ok{color:var(--success-text);background:var(--success-bg);padding:0 .35rem;border-radius:3px;font-weight:700}
 .log .status-error{color:var(--danger);background:var(--error-bg);padding:0 .35rem;border-radius:3px;font-weight:700}
-.log h3{font-size:1rem;margin:0 0 .25rem}
+.log h4{font-size:1rem;margin:0 0 .25rem}
 figure.sequence{margin:1rem 0}
 figure.sequence svg{width:100%;height:auto;max-width:44rem;display:block;color:var(--text)}
 .seq-actor rect{fill:var(--surface);stroke:var(--border);stroke-width:1.5}
