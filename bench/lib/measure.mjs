@@ -22,6 +22,12 @@ import { median, medianOrNull } from './stats.mjs';
 
 const PAUSE_BETWEEN_RUNS_MS = 250;
 
+function describeExit(server) {
+  const status = server.exitStatus;
+  if (!status) return 'exit status unknown';
+  return status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
+}
+
 /**
  * A target: `{ key, label, server, request: { path, method?, headers?, body? }, pids? }` where
  * `server` is a handle from ctx.startServer and `pids` names extra processes whose CPU is part
@@ -32,7 +38,7 @@ export async function measureInterleaved(ctx, targets) {
   const flags = { waitedMs: 0, notQuiet: 0, redone: 0, keptContaminated: 0 };
 
   const measureOnce = async (target, seconds, phase) => {
-    if (!target.server.alive) throw new Error(`${target.label}: the server process died`);
+    if (!target.server.alive) throw new Error(`${target.label}: the server process died (${describeExit(target.server)})`);
     const pids = { server: target.server.pid, load: loadGenerator.pid, harness: process.pid, ...(target.pids ?? {}) };
     const meter = startCpuMeter(pids);
     const machineBefore = readMachineTicks();
@@ -54,7 +60,7 @@ export async function measureInterleaved(ctx, targets) {
     cpu.others = machine === null ? null : Math.max(0, machine - ours);
     cpu.steal = stealCores(machineBefore, machineAfter, wall);
     delete cpu.harness;
-    if (!target.server.alive) throw new Error(`${target.label}: the server process died during the ${phase}`);
+    if (!target.server.alive) throw new Error(`${target.label}: the server process died during the ${phase} (${describeExit(target.server)})`);
     if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.ok === 0) {
       throw new Error(
         `${target.label}: ${phase} had ${result.non2xx} non-2xx responses, ${result.errors} socket errors and ` +

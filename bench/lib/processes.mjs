@@ -71,6 +71,10 @@ export async function startChild({ name, script, env = {}, prefix = [], nodeArgs
     get alive() {
       return exited === null;
     },
+    /** How it ended (`{ code, signal }`), or null while it runs. */
+    get exitStatus() {
+      return exited;
+    },
     /** Asks the child to stop (closing its server and stores), then kills it after a grace period. */
     async close(graceMs = 5_000) {
       if (exited) return exited;

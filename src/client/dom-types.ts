@@ -45,7 +45,8 @@ export type FetchLike = {
 /** A `BroadcastChannel`: same-origin messages between tabs. */
 export interface BroadcastChannelLike {
   postMessage(message: unknown): void;
-  onmessage: ((event: { readonly data: unknown }) => void) | null;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
   close(): void;
 }
 

@@ -111,20 +111,19 @@ export function createTesseraClient(options: TesseraClientOptions): TesseraClien
     emit('signed-out', { reason, fromOtherTab: false });
   };
 
-  if (channel) {
-    channel.onmessage = (event) => {
-      const message = parseTabMessage(event.data, key);
-      if (!message) return;
-      if (message.type === 'signed-out') {
-        clearLocal();
-        emit('signed-out', { reason: message.reason, fromOtherTab: true });
-        return;
-      }
-      learnTokens(message.accessToken, message.expiresAt, message.sessionId);
-      if (message.type === 'signed-in') emit('signed-in', { fromOtherTab: true });
-      else emit('refreshed', { expiresAt: message.expiresAt, fromOtherTab: true });
-    };
-  }
+  const onMessage = (event: { readonly data: unknown }): void => {
+    const message = parseTabMessage(event.data, key);
+    if (!message) return;
+    if (message.type === 'signed-out') {
+      clearLocal();
+      emit('signed-out', { reason: message.reason, fromOtherTab: true });
+      return;
+    }
+    learnTokens(message.accessToken, message.expiresAt, message.sessionId);
+    if (message.type === 'signed-in') emit('signed-in', { fromOtherTab: true });
+    else emit('refreshed', { expiresAt: message.expiresAt, fromOtherTab: true });
+  };
+  channel?.addEventListener('message', onMessage);
 
   /** True while the access token has more than the skew left. */
   const fresh = (): boolean => (carrier !== 'bearer' || accessToken !== null) && expiresAt !== 0 && now() < expiresAt - skewMs;
@@ -304,10 +303,8 @@ export function createTesseraClient(options: TesseraClientOptions): TesseraClien
       return () => void listeners[event].delete(listener);
     },
     close() {
-      if (channel) {
-        channel.onmessage = null;
-        channel.close();
-      }
+      channel?.removeEventListener('message', onMessage);
+      channel?.close();
     },
   };
 }

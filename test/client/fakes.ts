@@ -176,22 +176,26 @@ export function createLocks(): LockManagerLike & { grants: number } {
   return locks;
 }
 
+type Listener = (event: { readonly data: unknown }) => void;
+
 /** BroadcastChannels of one origin: a message reaches every other member, asynchronously. */
 export function createChannelHub(delayMs = 0): { create(): BroadcastChannelLike } {
-  const members = new Set<BroadcastChannelLike>();
+  const members = new Map<BroadcastChannelLike, Set<Listener>>();
   return {
     create() {
+      const listeners = new Set<Listener>();
       const channel: BroadcastChannelLike = {
-        onmessage: null,
         postMessage(message) {
           const copy = structuredClone(message);
-          for (const member of members) {
-            if (member !== channel) setTimeout(() => member.onmessage?.({ data: copy }), delayMs);
+          for (const [member, theirs] of members) {
+            if (member !== channel) setTimeout(() => theirs.forEach((listener) => listener({ data: copy })), delayMs);
           }
         },
+        addEventListener: (_type, listener) => void listeners.add(listener),
+        removeEventListener: (_type, listener) => void listeners.delete(listener),
         close: () => void members.delete(channel),
       };
-      members.add(channel);
+      members.set(channel, listeners);
       return channel;
     },
   };

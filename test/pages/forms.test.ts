@@ -156,3 +156,15 @@ describe('rate limiting', () => {
     }
   });
 });
+
+describe('deployments without the cookie carrier', () => {
+  it('serve no sign-in pages, as the API would refuse the carrier', async () => {
+    const tokensOnly = await startPageServer({ carriers: { mobile: 'bearer', spa: 'hybrid' } });
+    try {
+      for (const path of ['/login', '/register', '/account']) expect((await send(tokensOnly, 'GET', path)).status, path).toBe(404);
+      expect((await send(tokensOnly, 'GET', '/playground')).status).toBe(200);
+    } finally {
+      await tokensOnly.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.js';
 import type { TestServer } from '../helpers/server.js';
@@ -132,5 +133,35 @@ describe('playground', () => {
     expect(cookies.refresh).toMatchObject({ name: names.refresh, path: '/auth/refresh', httpOnly: true });
     expect(cookies.session.line).toMatch(new RegExp(`^${names.session}=<hidden: HttpOnly>; Path=/; Max-Age=\\d+; HttpOnly; SameSite=Lax$`));
     expect(cookies.access.cleared).toContain('Max-Age=0');
+  });
+});
+
+describe('assets', () => {
+  it('serves the stylesheet and the playground modules with revalidation', async () => {
+    for (const [path, type] of [['/assets/styles.css', 'text/css'], ['/assets/playground.js', 'text/javascript'], ['/assets/playground-render.js', 'text/javascript']]) {
+      const response = await send(server, 'GET', path as string);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type')).toContain(type as string);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      const etag = response.headers.get('etag') ?? '';
+      const again = await send(server, 'GET', path as string, { headers: { 'if-none-match': etag } });
+      expect(again.status).toBe(304);
+    }
+  });
+
+  it('serves only plain module names of the compiled SDK', async () => {
+    for (const path of ['/assets/client/..%2F..%2Fpackage.json', '/assets/client/%2e%2e', '/assets/client/index.d.ts', '/assets/client/Index.js', '/assets/client/nope.js']) {
+      const response = await send(server, 'GET', path);
+      expect(response.status, path).toBe(404);
+    }
+  });
+
+  // The SDK is served from dist/ (npm test builds it first).
+  it.skipIf(!existsSync(new URL('../../dist/client/index.js', import.meta.url)))('serves the compiled SDK the playground imports', async () => {
+    const response = await send(server, 'GET', '/assets/client/index.js');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/javascript');
+    expect(response.text).toContain('export function createTesseraClient');
+    expect(response.text).not.toMatch(/from ['"]node:/);
   });
 });

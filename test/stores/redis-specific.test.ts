@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock, secureRandom } from '../../src/core/clock.js';
 import { ConfigurationError, StoreUnavailableError } from '../../src/core/errors.js';
 import type { Revocation } from '../../src/core/model.js';
-import { generateSessionToken } from '../../src/core/session-token.js';
+import { generateSessionToken, sessionRoutingTag } from '../../src/core/session-token.js';
 import { openRedisStores, parseRedisUrl, redactRedisUrl } from '../../src/stores/redis/index.js';
 import type { RedisStores, RedisStoresOptions } from '../../src/stores/redis/index.js';
 import { createKeyLayout } from '../../src/stores/redis/redis-keys.js';
@@ -209,10 +209,13 @@ describe('redis layout, TTLs and encoding', () => {
     const session = newSession('vq3TO7AZx2Nw1bTGn7VzfA');
     await stores.sessions.createSession(session);
     const place = keys.session(session.id);
-    // One string of at most 220 bytes: jemalloc's 224-byte class with the sds header.
+    // One string of at most 108 bytes: jemalloc's 112-byte class with the sds header.
     expect(await raw.type(place.key)).toBe('string');
-    expect(await raw.strlen(place.key)).toBeLessThanOrEqual(220);
-    expect(await raw.hkeys(place.indexKey)).toEqual([session.id]);
+    expect(await raw.strlen(place.key)).toBeLessThanOrEqual(108);
+    // Indexed in the compact shared index of the id's first two characters, by the rest of the id.
+    expect(place.indexKey).toBe(`${prefixes.at(-1) ?? ''}{${session.id.slice(0, 2)}}u`);
+    expect(await raw.hgetall(place.indexKey)).toEqual({ [session.id.slice(2)]: '' });
+    expect(await raw.object('ENCODING', place.indexKey)).toBe('listpack');
     expect(await raw.pttl(place.indexKey)).toBe(-1);
     const ttl = await raw.pttl(place.key);
     expect(ttl).toBeGreaterThan(30 * MINUTE + 60_000 - 5_000);
@@ -241,6 +244,74 @@ describe('redis layout, TTLs and encoding', () => {
     expect(await stores.sessions.listUserSessions(awkward.userId)).toEqual([expected]);
     expect(await stores.sessions.deleteUserSession('user', awkward.id)).toBe(false);
     expect(await stores.sessions.deleteUserSessions(awkward.userId)).toEqual([awkward.id]);
+  });
+
+  it('keeps users who share an index — even a whole routing tag — apart', async () => {
+    // a and b share the index (first two tag characters); c and d share the whole 24-bit tag.
+    const byIndex = new Map<string, string>();
+    const byTag = new Map<string, string>();
+    let pair: [string, string] | undefined;
+    let twin: [string, string] | undefined;
+    for (let i = 0; (pair === undefined || twin === undefined) && i < 200_000; i++) {
+      const user = `user-${i}`;
+      const tag = sessionRoutingTag(user);
+      const sameTag = byTag.get(tag);
+      if (sameTag !== undefined) twin ??= [sameTag, user];
+      const sameIndex = byIndex.get(tag.slice(0, 2));
+      if (sameIndex !== undefined && sessionRoutingTag(sameIndex) !== tag) pair ??= [sameIndex, user];
+      byTag.set(tag, user);
+      byIndex.set(tag.slice(0, 2), user);
+    }
+    if (pair === undefined || twin === undefined) throw new Error('no shared index or tag found');
+    const [a, b] = pair;
+    const [c, d] = twin;
+    const stores = open();
+    const keys = createKeyLayout(prefixes.at(-1) ?? '');
+    const made = new Map<string, NewSession[]>();
+    for (const [user, count] of [[a, 2], [b, 1], [c, 2], [d, 1]] as const) {
+      const mine = Array.from({ length: count }, (_, i) => newSession(user, { createdAt: BASE + i }));
+      for (const s of mine) await stores.sessions.createSession(s);
+      made.set(user, mine);
+    }
+    const ids = (user: string): string[] => (made.get(user) ?? []).map((s) => s.id);
+    const listed = async (user: string): Promise<string[]> => (await stores.sessions.listUserSessions(user)).map((s) => s.id);
+    expect(keys.session(ids(a)[0] ?? '').indexKey).toBe(keys.session(ids(b)[0] ?? '').indexKey);
+    expect(await raw.hlen(keys.session(ids(c)[0] ?? '').indexKey)).toBeGreaterThanOrEqual(3);
+    for (const user of [a, b, c, d]) expect(await listed(user)).toEqual(ids(user));
+
+    expect(await stores.sessions.deleteUserSession(c, ids(d)[0] ?? '')).toBe(false);
+    expect(await stores.sessions.deleteUserSession(b, ids(a)[0] ?? '')).toBe(false);
+    expect(await stores.sessions.deleteUserSessions(c, ids(c)[1])).toEqual([ids(c)[0]]);
+    expect(await listed(c)).toEqual([ids(c)[1]]);
+    expect(await listed(d)).toEqual(ids(d));
+    // An exception in another user's index (or another user's session) protects nothing of mine.
+    expect((await stores.sessions.deleteUserSessions(a, ids(b)[0])).sort()).toEqual([...ids(a)].sort());
+    expect(await listed(b)).toEqual(ids(b));
+    expect(await stores.sessions.deleteUserSessions(d)).toEqual(ids(d));
+    expect(await listed(c)).toEqual([ids(c)[1]]);
+    expect(await stores.sessions.deleteSession(ids(b)[0] ?? '')).toBe(true);
+    expect(await stores.sessions.deleteSession(ids(c)[1] ?? '')).toBe(true);
+    expect(await raw.exists(keys.session(ids(a)[0] ?? '').indexKey, keys.session(ids(c)[0] ?? '').indexKey)).toBe(0);
+  });
+
+  it('works with every indexTagChars from 1 to 4 and refuses anything else', async () => {
+    for (const indexTagChars of [1, 3, 4]) {
+      const stores = open({ indexTagChars });
+      const keys = createKeyLayout(prefixes.at(-1) ?? '', indexTagChars);
+      const mine = [newSession('user-k'), newSession('user-k', { createdAt: BASE + 1 })];
+      for (const s of mine) await stores.sessions.createSession(s);
+      const place = keys.session(mine[0]?.id ?? '');
+      expect(place.indexKey).toBe(`${keys.prefix}{${(mine[0]?.id ?? '').slice(0, indexTagChars)}}u`);
+      expect(await raw.hexists(place.indexKey, place.field)).toBe(1);
+      expect((await stores.sessions.listUserSessions('user-k')).map((s) => s.id)).toEqual(mine.map((s) => s.id));
+      expect(await stores.sessions.touchSession(mine[0]?.id ?? '', BASE + 5)).toBe(true);
+      expect(await stores.sessions.deleteUserSessions('user-k', mine[1]?.id)).toEqual([mine[0]?.id]);
+      expect(await stores.sessions.deleteExpiredSessions(BASE + 31 * MINUTE)).toBe(1);
+      expect(await stores.sessions.listUserSessions('user-k')).toEqual([]);
+    }
+    for (const indexTagChars of [0, 5, 2.5]) {
+      expect(() => openRedisStores({ url: SHARED_REDIS_URL, indexTagChars })).toThrow(ConfigurationError);
+    }
   });
 
   it('refuses a Tessera session id that carries another user’s routing tag', async () => {

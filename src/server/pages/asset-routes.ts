@@ -21,6 +21,9 @@ interface Asset {
 }
 
 const JS = 'text/javascript; charset=utf-8';
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b57d0"/>' +
+  '<path d="M4 4h8v2H9v6H7V6H4z" fill="#fff"/></svg>';
 const asset = (type: string, body: string): Asset => ({ type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
 
 /** Only plain module names: no path separators, no dot segments, nothing but the SDK's files. */
@@ -41,6 +44,8 @@ export function registerAssetRoutes(scope: FastifyInstance): void {
     '/assets/styles.css': asset('text/css; charset=utf-8', STYLES_CSS),
     '/assets/playground.js': asset(JS, PLAYGROUND_JS),
     '/assets/playground-render.js': asset(JS, PLAYGROUND_RENDER_JS),
+    // Without an icon, browsers ask for /favicon.ico on every page.
+    '/assets/favicon.svg': asset('image/svg+xml', FAVICON_SVG),
   };
   const send = (request: FastifyRequest, reply: FastifyReply, file: Asset): FastifyReply => {
     reply.header('cache-control', 'no-cache').header('etag', file.etag);

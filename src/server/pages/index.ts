@@ -26,8 +26,12 @@ export function registerPages(app: FastifyInstance, ctx: RouteContext, options: 
     addSecurityHeaders(scope);
     setPageErrorHandler(scope, ctx);
     registerAssetRoutes(scope);
-    registerAuthPages(scope, ctx);
-    registerAccountPages(scope, ctx);
+    // The forms sign in with the cookie carrier: a deployment that does not allow it (e.g.
+    // `carriers: {mobile: "bearer"}`) gets no sign-in pages, as the JSON API would refuse it too.
+    if (Object.values(ctx.tessera.config.carriers).includes('cookie')) {
+      registerAuthPages(scope, ctx);
+      registerAccountPages(scope, ctx);
+    }
     if (options.playground !== false) registerPlaygroundPage(scope, ctx);
   });
 }

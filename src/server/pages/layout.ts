@@ -42,6 +42,7 @@ export function renderPage(options: PageOptions, content: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${options.title} · Tessera</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/styles.css">
 ${scripts}
 </head>

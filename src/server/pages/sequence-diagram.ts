@@ -12,8 +12,11 @@ import { type SafeHtml, html } from './html.js';
 export interface SequenceStep {
   readonly from: number;
   readonly to: number;
+  /** Drawn on the arrow: short enough to fit between two neighbouring actors. */
   readonly label: string;
   readonly reply?: boolean;
+  /** More words for the text alternative. */
+  readonly detail?: string;
 }
 
 /** A flow: who takes part and what they send. */
@@ -49,7 +52,7 @@ export function renderSequence(flow: SequenceFlow): SafeHtml {
     return html`<text class="seq-label" x="${Math.min(x1, x2) + 6}" y="${y - 6}">${label}</text><line class="seq-arrow${step.reply ? ' reply' : ''}" x1="${x1}" y1="${y}" x2="${x2 + (x2 > x1 ? -2 : 2)}" y2="${y}" marker-end="url(#${marker})"></line>`;
   });
   const text = flow.steps.map(
-    (step) => html`<li>${step.from === step.to ? html`${flow.actors[step.from]}: ` : html`${flow.actors[step.from]} → ${flow.actors[step.to]}: `}${step.label}</li>`,
+    (step) => html`<li>${step.from === step.to ? html`${flow.actors[step.from]}: ` : html`${flow.actors[step.from]} → ${flow.actors[step.to]}: `}${step.label}${step.detail ? ` (${step.detail})` : ''}</li>`,
   );
   return html`<figure class="sequence" data-diagram="${flow.id}">
 <svg viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="${titleId}" focusable="false">
@@ -61,7 +64,7 @@ ${actors}${steps}
 </figure>`;
 }
 
-/** The three flows, labelled with this deployment's cookie names. */
+/** The three flows, with this deployment's cookie names in the text alternative. */
 export function carrierFlows(names: CookieNames): Record<'cookie' | 'bearer' | 'hybrid', SequenceFlow> {
   return {
     cookie: {
@@ -69,15 +72,15 @@ export function carrierFlows(names: CookieNames): Record<'cookie' | 'bearer' | '
       title: 'Session cookie: sign in, use, sign out',
       actors: ['Browser', 'Tessera', 'Store'],
       steps: [
-        { from: 0, to: 1, label: 'POST /auth/login {email, password, carrier: cookie}' },
-        { from: 1, to: 2, label: 'create session (SHA-256 of secret)' },
-        { from: 1, to: 0, label: `200 {csrfToken} + Set-Cookie ${names.session} HttpOnly`, reply: true },
-        { from: 0, to: 1, label: 'GET /auth/session (browser adds the cookie)' },
+        { from: 0, to: 1, label: 'POST /auth/login {…, carrier: cookie}', detail: 'with the e-mail address and password' },
+        { from: 1, to: 2, label: 'create session (SHA-256 of secret)', detail: 'the store never holds the token itself' },
+        { from: 1, to: 0, label: '200 {csrfToken} + Set-Cookie', reply: true, detail: `the cookie ${names.session} is HttpOnly, SameSite, Path=/` },
+        { from: 0, to: 1, label: 'GET /auth/session (cookie attached)', detail: 'the browser adds the cookie by itself' },
         { from: 1, to: 2, label: 'look up session, slide idle timeout' },
         { from: 1, to: 0, label: '200 {user, session}', reply: true },
-        { from: 0, to: 1, label: 'POST /auth/logout + X-CSRF-Token' },
+        { from: 0, to: 1, label: 'POST /auth/logout + X-CSRF-Token', detail: 'unsafe methods need the CSRF token and a same-origin signal' },
         { from: 1, to: 2, label: 'delete session: dead at once' },
-        { from: 1, to: 0, label: '204 + Set-Cookie Max-Age=0', reply: true },
+        { from: 1, to: 0, label: '204 + Set-Cookie Max-Age=0', reply: true, detail: 'the browser deletes the cookie' },
       ],
     },
     bearer: {
@@ -87,16 +90,16 @@ export function carrierFlows(names: CookieNames): Record<'cookie' | 'bearer' | '
       steps: [
         { from: 0, to: 1, label: 'POST /auth/login {…, carrier: bearer}' },
         { from: 1, to: 2, label: 'create session' },
-        { from: 1, to: 0, label: '200 {access_token (JWT), refresh_token}', reply: true },
-        { from: 0, to: 1, label: 'GET /auth/session, Authorization: Bearer JWT' },
-        { from: 1, to: 1, label: 'verify signature, claims, revocation set' },
+        { from: 1, to: 0, label: '200 {access_token, refresh_token}', reply: true, detail: 'a JWT for minutes and a single-use refresh token, in the body' },
+        { from: 0, to: 1, label: 'GET /auth/session + Bearer JWT', detail: 'Authorization: Bearer <access token>' },
+        { from: 1, to: 1, label: 'verify signature, claims, revocation set', detail: 'no store lookup is needed to trust the token' },
         { from: 1, to: 0, label: '200 {user, session}', reply: true },
         { from: 0, to: 1, label: 'POST /auth/refresh {refresh_token}' },
-        { from: 1, to: 2, label: 'rotate generation (compare-and-set)' },
+        { from: 1, to: 2, label: 'rotate generation (compare-and-set)', detail: 'presenting a spent refresh token again revokes the session' },
         { from: 1, to: 0, label: '200 new access + refresh token', reply: true },
-        { from: 0, to: 1, label: 'POST /auth/logout, Authorization: Bearer' },
+        { from: 0, to: 1, label: 'POST /auth/logout + Bearer JWT' },
         { from: 1, to: 2, label: 'delete session; revoke sid + jti' },
-        { from: 1, to: 0, label: '204: tokens refused everywhere', reply: true },
+        { from: 1, to: 0, label: '204: tokens refused everywhere', reply: true, detail: 'other services hear of it through the revocation feed' },
       ],
     },
     hybrid: {
@@ -106,11 +109,11 @@ export function carrierFlows(names: CookieNames): Record<'cookie' | 'bearer' | '
       steps: [
         { from: 0, to: 1, label: 'POST /auth/login {…, carrier: hybrid}' },
         { from: 1, to: 2, label: 'create session' },
-        { from: 1, to: 0, label: `200 {csrfToken} + Set-Cookie ${names.access}, ${names.refresh}`, reply: true },
+        { from: 1, to: 0, label: '200 {csrfToken} + 2 × Set-Cookie', reply: true, detail: `${names.access} (Path=/) and ${names.refresh} (Path=/auth/refresh), both HttpOnly` },
         { from: 0, to: 1, label: 'GET /auth/session (access cookie)' },
         { from: 1, to: 1, label: 'verify JWT + revocation set' },
         { from: 1, to: 0, label: '200 {user, session}', reply: true },
-        { from: 0, to: 1, label: 'POST /auth/refresh + X-CSRF-Token (refresh cookie)' },
+        { from: 0, to: 1, label: 'POST /auth/refresh + X-CSRF-Token', detail: 'the refresh cookie is sent to this path only' },
         { from: 1, to: 2, label: 'rotate generation (compare-and-set)' },
         { from: 1, to: 0, label: '200 + Set-Cookie: both rotated', reply: true },
         { from: 0, to: 1, label: 'POST /auth/logout + X-CSRF-Token' },

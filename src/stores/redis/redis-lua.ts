@@ -2,7 +2,7 @@
  * The Lua scripts. Every multi-key or read-modify-write operation is one script, so it is
  * atomic and never a read-then-write from Node. A script only touches keys sharing one hash
  * tag: on Redis Cluster that is one slot. Scripts that walk an index build session key names
- * from it (stem .. sid); those keys are not declared in KEYS, which Redis Cluster allows for
+ * from it (stem .. field); those keys are not declared in KEYS, which Redis Cluster allows for
  * keys of the declared key's slot — and the stem carries that slot's hash tag by construction.
  *
  * Numbers arrive as decimal strings and are written with `%.0f` (exact up to 2^53), never with
@@ -15,11 +15,11 @@ export interface ScriptDefinition {
   readonly lua: string;
 }
 
-/** Helpers for the session value (session-codec.ts documents the format). */
+/** Helpers for the session value (session-codec.ts documents the format; zero is ''). */
 const SESSION_HELPERS = `
 local SEP = '\\31'
 local function b36(n)
-  if n == 0 then return '0' end
+  if n == 0 then return '' end
   local neg = n < 0
   if neg then n = -n end
   local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
@@ -33,6 +33,7 @@ local function b36(n)
   return out
 end
 local function n36(s)
+  if s == '' then return 0 end
   if string.sub(s, 1, 1) == '-' then return -tonumber(string.sub(s, 2), 36) end
   return tonumber(s, 36)
 end
@@ -69,9 +70,14 @@ const session = (body: string, numberOfKeys: number): ScriptDefinition => ({
   lua: `${SESSION_HELPERS}\n${body}`,
 });
 
-/** Session scripts. */
+/**
+ * Session scripts. An index (redis-keys.ts) maps field → '' where the session key is
+ * stem .. field; scripts walking an index get the stem, and the listing ones the prefix that
+ * the user's fields start with (the rest of the user's routing tag), which filters the shared
+ * index by string compare before any GET. They return fields; the caller turns them into ids.
+ */
 export const SESSION_SCRIPTS = {
-  // KEYS: session, index. ARGV: value, ttl, sid. 1, or 0 when the id is taken (nothing written).
+  // KEYS: session, index. ARGV: value, ttl, field. 1, or 0 when the id is taken (nothing written).
   tesseraSessionCreate: session(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
 redis.call('HSET', KEYS[2], ARGV[3], '')
@@ -110,13 +116,13 @@ f[7] = b36(tonumber(ARGV[2]) - n36(f[2]))
 redis.call('SET', KEYS[1], unparse(head, f), 'KEEPTTL')
 return 1`, 1),
 
-  // KEYS: session, index. ARGV: sid. The index entry goes even when the key already expired.
+  // KEYS: session, index. ARGV: field. The index entry goes even when the key already expired.
   tesseraSessionDelete: session(`
 local deleted = redis.call('DEL', KEYS[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return deleted`, 2),
 
-  // KEYS: session, index. ARGV: sid, escaped user id. Deletes only the user's own session.
+  // KEYS: session, index. ARGV: field, escaped user id. Deletes only the user's own session.
   tesseraSessionDeleteOwned: session(`
 local v = redis.call('GET', KEYS[1])
 if not v then
@@ -129,67 +135,73 @@ redis.call('DEL', KEYS[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1`, 2),
 
-  // KEYS: index. ARGV: stem, cut, escaped user id. Returns sid, value, sid, value, … of the
-  // user's sessions; prunes entries whose session expired (Redis dropped the key).
+  // KEYS: index. ARGV: stem, field prefix, escaped user id. Returns field, value, field, value, …
+  // of the user's sessions; prunes the user's entries whose session expired (Redis dropped the key).
   tesseraSessionList: session(`
 local out = {}
-local sids = redis.call('HKEYS', KEYS[1])
-for i = 1, #sids do
-  local sid = sids[i]
-  local v = redis.call('GET', ARGV[1] .. string.sub(sid, tonumber(ARGV[2])))
-  if not v then
-    redis.call('HDEL', KEYS[1], sid)
-  else
-    local head, f = parse(v)
-    if f[8] == ARGV[3] then
-      out[#out + 1] = sid
-      out[#out + 1] = v
+local want = ARGV[2]
+local fields = redis.call('HKEYS', KEYS[1])
+for i = 1, #fields do
+  local field = fields[i]
+  if string.sub(field, 1, #want) == want then
+    local v = redis.call('GET', ARGV[1] .. field)
+    if not v then
+      redis.call('HDEL', KEYS[1], field)
+    else
+      local head, f = parse(v)
+      if f[8] == ARGV[3] then
+        out[#out + 1] = field
+        out[#out + 1] = v
+      end
     end
   end
 end
 return out`, 1),
 
-  // KEYS: index. ARGV: stem, cut, escaped user id, '1' when an exception follows, the exception.
-  // Returns the deleted ids.
+  // KEYS: index. ARGV: stem, field prefix, escaped user id, '1' when an exception follows, the
+  // exception's field. Returns the deleted fields.
   tesseraSessionDeleteUser: session(`
 local out = {}
-local sids = redis.call('HKEYS', KEYS[1])
-for i = 1, #sids do
-  local sid = sids[i]
-  local key = ARGV[1] .. string.sub(sid, tonumber(ARGV[2]))
-  local v = redis.call('GET', key)
-  if not v then
-    redis.call('HDEL', KEYS[1], sid)
-  elseif not (ARGV[4] == '1' and sid == ARGV[5]) then
-    local head, f = parse(v)
-    if f[8] == ARGV[3] then
-      redis.call('DEL', key)
-      redis.call('HDEL', KEYS[1], sid)
-      out[#out + 1] = sid
+local want = ARGV[2]
+local fields = redis.call('HKEYS', KEYS[1])
+for i = 1, #fields do
+  local field = fields[i]
+  if string.sub(field, 1, #want) == want and not (ARGV[4] == '1' and field == ARGV[5]) then
+    local key = ARGV[1] .. field
+    local v = redis.call('GET', key)
+    if not v then
+      redis.call('HDEL', KEYS[1], field)
+    else
+      local head, f = parse(v)
+      if f[8] == ARGV[3] then
+        redis.call('DEL', key)
+        redis.call('HDEL', KEYS[1], field)
+        out[#out + 1] = field
+      end
     end
   end
 end
 return out`, 1),
 
-  // KEYS: index. ARGV: stem, cut, now. Deletes the sessions that ended at now (absolute or
-  // idle expiry) and prunes entries whose key Redis already expired; returns how many.
+  // KEYS: index. ARGV: stem, now. Deletes the sessions that ended at now (absolute or idle
+  // expiry) and prunes entries whose key Redis already expired; returns how many.
   tesseraSessionSweep: session(`
-local now = tonumber(ARGV[3])
+local now = tonumber(ARGV[2])
 local n = 0
-local sids = redis.call('HKEYS', KEYS[1])
-for i = 1, #sids do
-  local sid = sids[i]
-  local key = ARGV[1] .. string.sub(sid, tonumber(ARGV[2]))
+local fields = redis.call('HKEYS', KEYS[1])
+for i = 1, #fields do
+  local field = fields[i]
+  local key = ARGV[1] .. field
   local v = redis.call('GET', key)
   if not v then
-    redis.call('HDEL', KEYS[1], sid)
+    redis.call('HDEL', KEYS[1], field)
     n = n + 1
   else
     local head, f = parse(v)
     local created, last, expires, idle = times(f)
     if expires <= now or last + idle <= now then
       redis.call('DEL', key)
-      redis.call('HDEL', KEYS[1], sid)
+      redis.call('HDEL', KEYS[1], field)
       n = n + 1
     end
   end

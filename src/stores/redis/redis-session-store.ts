@@ -4,7 +4,7 @@ import type { NewSession, SessionStore } from '../types.js';
 import { assertIdleTimeout } from '../validation.js';
 import type { RedisConnection } from './redis-connection.js';
 import { isRoutedTo } from './redis-keys.js';
-import type { RedisKeyLayout, SessionIndexRef } from './redis-keys.js';
+import type { RedisKeyLayout, UserIndexRef } from './redis-keys.js';
 import { assertInstants, decodeSession, encodeNewSession, escapeField } from './session-codec.js';
 
 /** What the session store needs besides the connection. */
@@ -54,7 +54,7 @@ export function createRedisSessionStore(connection: RedisConnection, options: Re
     Math.max(Math.min(s.expiresAt, s.createdAt + s.idleTimeoutMs) - clock.now(), 0) + expiryGraceMs;
 
   /** Runs `perIndex` on each of the user's indexes (its routed tag's and the unrouted one). */
-  const eachIndex = <T>(userId: string, perIndex: (ref: SessionIndexRef) => Promise<T>): Promise<T[]> =>
+  const eachIndex = <T>(userId: string, perIndex: (ref: UserIndexRef) => Promise<T>): Promise<T[]> =>
     Promise.all(keys.userIndexes(userId).map(perIndex));
 
   return {
@@ -65,7 +65,8 @@ export function createRedisSessionStore(connection: RedisConnection, options: Re
       }
       const value = encodeNewSession(s);
       const place = keys.session(s.id);
-      const created = toInteger(await create(place.key, place.indexKey, value, Math.max(Math.round(ttlFor(s)), 1), s.id));
+      const ttl = Math.max(Math.round(ttlFor(s)), 1);
+      const created = toInteger(await create(place.key, place.indexKey, value, ttl, place.field));
       // Never overwrite: a colliding id must not replace someone's live session.
       if (created !== 1) throw new Error('A session with this id already exists.');
     },
@@ -83,29 +84,33 @@ export function createRedisSessionStore(connection: RedisConnection, options: Re
     },
     async deleteSession(id: string): Promise<boolean> {
       const place = keys.session(id);
-      return toInteger(await deleteOne(place.key, place.indexKey, id)) === 1;
+      return toInteger(await deleteOne(place.key, place.indexKey, place.field)) === 1;
     },
     async deleteUserSession(userId: string, id: string): Promise<boolean> {
       const place = keys.session(id);
-      return toInteger(await deleteOwned(place.key, place.indexKey, id, escapeField(userId))) === 1;
+      return toInteger(await deleteOwned(place.key, place.indexKey, place.field, escapeField(userId))) === 1;
     },
     async deleteUserSessions(userId: string, exceptId?: string): Promise<string[]> {
+      const except = exceptId === undefined ? null : keys.session(exceptId);
       // One atomic script per index; in production the unrouted index is empty.
-      const deleted = await eachIndex(userId, async (ref) =>
-        toBuffers(
-          await deleteUser(ref.key, ref.stem, ref.cut, escapeField(userId), exceptId === undefined ? '0' : '1', exceptId ?? ''),
-        ),
-      );
-      return deleted.flat().map((sid) => sid.toString('utf8'));
+      const deleted = await eachIndex(userId, async (ref) => {
+        const exceptField = except !== null && except.indexKey === ref.key ? except.field : null;
+        const fields = toBuffers(
+          await deleteUser(ref.key, ref.stem, ref.fieldPrefix, escapeField(userId), exceptField === null ? '0' : '1', exceptField ?? ''),
+        );
+        return fields.map((field) => ref.idPrefix + field.toString('utf8'));
+      });
+      return deleted.flat();
     },
     async listUserSessions(userId: string): Promise<Session[]> {
-      const replies = await eachIndex(userId, async (ref) =>
-        toBuffers(await list(ref.key, ref.stem, ref.cut, escapeField(userId))),
-      );
+      const replies = await eachIndex(userId, async (ref) => ({
+        ref,
+        reply: toBuffers(await list(ref.key, ref.stem, ref.fieldPrefix, escapeField(userId))),
+      }));
       const sessions: Session[] = [];
-      for (const reply of replies) {
+      for (const { ref, reply } of replies) {
         for (let i = 0; i + 1 < reply.length; i += 2) {
-          sessions.push(decodeSession((reply[i] as Buffer).toString('utf8'), reply[i + 1] as Buffer));
+          sessions.push(decodeSession(ref.idPrefix + (reply[i] as Buffer).toString('utf8'), reply[i + 1] as Buffer));
         }
       }
       // The order SQLite and the memory store use.
@@ -124,7 +129,7 @@ export function createRedisSessionStore(connection: RedisConnection, options: Re
         const refs = found.map((key) => keys.indexRef(key)).filter((ref) => ref !== null);
         for (let i = 0; i < refs.length; i += SWEEP_CONCURRENCY) {
           const counts = await Promise.all(
-            refs.slice(i, i + SWEEP_CONCURRENCY).map(async (ref) => toInteger(await sweep(ref.key, ref.stem, ref.cut, now))),
+            refs.slice(i, i + SWEEP_CONCURRENCY).map(async (ref) => toInteger(await sweep(ref.key, ref.stem, now))),
           );
           for (const count of counts) total += count;
         }

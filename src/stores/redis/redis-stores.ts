@@ -24,6 +24,14 @@ export interface RedisStoresOptions {
   readonly url: string;
   /** Prefix of every key and of the bus channel (default `tessera:`); no `{` or `}`. */
   readonly keyPrefix?: string;
+  /**
+   * How many characters of the 4-character routing tag that starts every session id go into the
+   * hash tag of session and index keys (default 2: 4096 session indexes, each shared by the users
+   * whose tags start alike; listing filters by the rest of the tag and by user id). 2 keeps memory
+   * per session lowest up to about 2 million sessions, 3 suits tens of millions; see
+   * redis-keys.ts. Part of the key layout: the same on every node, never changed on live data.
+   */
+  readonly indexTagChars?: number;
   /** Treat a `redis://` URL as the startup node of a Redis Cluster. */
   readonly cluster?: boolean;
   /** Turns session ends and window ends into TTLs; every operation takes its own `now`. */
@@ -69,7 +77,7 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
  */
 export function openRedisStores(options: RedisStoresOptions): RedisStores {
   const target = parseRedisUrl(options.url, options.cluster === true);
-  const keys = createKeyLayout(options.keyPrefix ?? 'tessera:');
+  const keys = createKeyLayout(options.keyPrefix ?? 'tessera:', options.indexTagChars);
   const clock = options.clock ?? systemClock;
   const timeouts = {
     commandTimeoutMs: positiveInteger(options.commandTimeoutMs, 1_000, 'commandTimeoutMs'),

@@ -35,6 +35,7 @@ h2{font-size:1.3rem;margin:2rem 0 .75rem}
 h3{font-size:1.1rem;margin:1.25rem 0 .5rem}
 p.muted,.muted{color:var(--muted)}
 .card{background:var(--surface);border:1px solid var(--border);border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}
+.card>h2:first-child{margin-top:0}
 form .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
 .hint{display:block;color:var(--muted);font-size:.9rem;margin-bottom:.25rem}
@@ -57,7 +58,7 @@ table.devices th,table.devices td{text-align:left;padding:.5rem;border-bottom:1p
 @media (max-width:40rem){
   table.devices thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
   table.devices tr{display:block;border:1px solid var(--border);border-radius:6px;margin:0 0 .75rem;padding:.5rem}
-  table.devices td{display:block;border:0;padding:.2rem .25rem}
+  table.devices td,table.devices th{display:block;border:0;padding:.2rem .25rem}
   table.devices td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
 }
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875rem}
