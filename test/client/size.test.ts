@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
  */
 const dist = new URL('../../dist/client/', import.meta.url);
 
-describe.skipIf(!existsSync(new URL('index.js', dist)))('client size budget', () => {
+// `npm test` builds dist/ first (pretest); a missing build is a failure, never a skip.
+if (!existsSync(new URL('index.js', dist))) throw new Error('dist/client/index.js is missing: run `npm run build` (npm test does it for you).');
+
+describe('client size budget', () => {
   it('dist/client/*.js: under 7 KB gzip in all, no Node imports', () => {
     const files = readdirSync(dist).filter((name) => name.endsWith('.js'));
     const source = files.map((name) => readFileSync(new URL(name, dist), 'utf8')).join('\n');

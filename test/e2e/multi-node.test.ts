@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStores } from '../../src/stores/postgres/index.js';
 import { type RunningNginx, startNginx } from '../support/nginx.js';
 import { POSTGRES_URL, adminPool, closeAdminPool, dropSchema, uniqueSchemaName } from '../support/postgres.js';
 import {
@@ -11,12 +13,13 @@ import {
   REPO_ROOT,
   type TesseraNode,
   freePort,
+  pollUntil,
   requireBuild,
   startNodeScript,
   startTesseraNode,
   stopAll,
 } from '../support/processes.js';
-import { SHARED_REDIS_URL, deleteKeysWithPrefix, uniqueRedisPrefix } from '../support/redis-server.js';
+import { type PrivateRedisServer, rawCommand, startRedisServer, uniqueRedisPrefix } from '../support/redis-server.js';
 
 /**
  * Many nodes behave as one: three `tessera serve` processes share the stores behind an nginx
@@ -121,11 +124,104 @@ async function latencyUntil(since: number, check: () => Promise<boolean>): Promi
 /** Observed latencies, printed at the end (recorded, never asserted against a time). */
 const observations: string[] = [];
 
+/**
+ * Holds every node at the moment it writes the first signing key, so the three writes really
+ * are concurrent (left alone, the nodes' start-up jitter decides whether they race at all).
+ */
+interface KeyCreationGate {
+  /** How many writers are waiting at the gate. */
+  waiting(): Promise<number>;
+  /** Lets them all through at once. */
+  release(): Promise<void>;
+}
+
 interface StoreSetup {
   readonly label: string;
-  /** TESSERA_SESSION_STORE for this run. */
-  readonly sessionStore: string;
-  readonly redisPrefix?: string;
+  /** Where the signing keys live. */
+  readonly keyStore: 'postgres' | 'redis';
+  /** Prepares the stores; returns TESSERA_SESSION_STORE and a gate that is already closed. */
+  open(schema: string): Promise<{ sessionStore: string; gate: KeyCreationGate }>;
+  /** Removes what open() created; must not throw. */
+  close(): Promise<void>;
+}
+
+/** Migrates a schema up front, as a deployment's migration step would. */
+async function migrate(schema: string): Promise<void> {
+  const stores = openPostgresStores({ url: POSTGRES_URL, schema, poolSize: 1, applicationName: 'tessera-e2e-migrate' });
+  try {
+    await stores.ready();
+  } finally {
+    await stores.close();
+  }
+}
+
+/** Sessions and keys in PostgreSQL: the gate is an EXCLUSIVE table lock (reads pass, inserts wait). */
+function postgresSetup(): StoreSetup {
+  let locker: Client | undefined;
+  return {
+    label: 'sessions and users in PostgreSQL (LISTEN/NOTIFY)',
+    keyStore: 'postgres',
+    async open(schema) {
+      await migrate(schema);
+      const client = new Client({ connectionString: POSTGRES_URL, application_name: 'tessera-e2e-key-gate' });
+      locker = client;
+      client.on('error', () => undefined);
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query(`LOCK TABLE "${schema}".signing_keys IN EXCLUSIVE MODE`);
+      const gate: KeyCreationGate = {
+        async waiting() {
+          const { rows } = await adminPool().query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+            [`INSERT INTO "${schema}".signing_keys%`],
+          );
+          return rows[0]?.n ?? 0;
+        },
+        async release() {
+          await client.query('COMMIT');
+        },
+      };
+      return { sessionStore: POSTGRES_URL, gate };
+    },
+    async close() {
+      await locker?.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Sessions and keys in Redis, users in PostgreSQL: the gate is CLIENT PAUSE WRITE, so this
+ * suite has a private redis-server (pausing the machine's shared one would stall every other
+ * test writing to it).
+ */
+function redisSetup(): StoreSetup {
+  let redis: PrivateRedisServer | undefined;
+  return {
+    label: 'sessions in Redis (pub/sub), users in PostgreSQL',
+    keyStore: 'redis',
+    async open(schema) {
+      await migrate(schema);
+      const server = await startRedisServer();
+      redis = server;
+      const reply = await rawCommand(server.port, 'CLIENT PAUSE 30000 WRITE');
+      expect(reply).toMatch(/^\+OK/);
+      const gate: KeyCreationGate = {
+        async waiting() {
+          const list = (await rawCommand(server.port, 'CLIENT LIST')) ?? '';
+          // Paused writers are blocked (flag b) on their script call: the key insert.
+          return list.split('\n').filter((line) => /flags=\S*b/.test(line) && /cmd=(evalsha|eval|fcall)\b/.test(line)).length;
+        },
+        async release() {
+          await rawCommand(server.port, 'CLIENT UNPAUSE');
+        },
+      };
+      return { sessionStore: server.url, gate };
+    },
+    async close() {
+      await redis?.cleanup();
+    },
+  };
 }
 
 function defineMultiNodeSuite(setup: StoreSetup): void {
@@ -133,6 +229,9 @@ function defineMultiNodeSuite(setup: StoreSetup): void {
     const schema = uniqueSchemaName('tessera_e2e');
     const clientSecret = randomBytes(32).toString('base64url');
     const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${clientSecret}`).toString('base64')}`;
+    const redisPrefix = uniqueRedisPrefix();
+    /** How many nodes were held at the key gate together. */
+    let racers = 0;
     const dataDirs: string[] = [];
     let nodes: TesseraNode[] = [];
     let nginx: RunningNginx | undefined;
@@ -175,28 +274,34 @@ function defineMultiNodeSuite(setup: StoreSetup): void {
       requireBuild();
       const [gatewayPort, ...nodePorts] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
       publicUrl = `http://127.0.0.1:${gatewayPort}`;
+      const { sessionStore, gate } = await setup.open(schema);
       const shared: Record<string, string> = {
         TESSERA_SECRET: randomBytes(32).toString('base64url'),
         // The same public URL on every node: one CSRF origin, one token issuer and audience.
         TESSERA_PUBLIC_URL: publicUrl,
         TESSERA_TRUST_PROXY: 'true',
         TESSERA_CLIENTS: `${CLIENT_ID}:${clientSecret}`,
-        TESSERA_SESSION_STORE: setup.sessionStore,
+        TESSERA_SESSION_STORE: sessionStore,
         TESSERA_USER_STORE: POSTGRES_URL,
         TESSERA_POSTGRES_SCHEMA: schema,
-        ...(setup.redisPrefix ? { TESSERA_REDIS_PREFIX: setup.redisPrefix } : {}),
+        TESSERA_REDIS_PREFIX: redisPrefix,
       };
-      // All three at the same moment, on a fresh schema: they queue on the migration lock and
-      // leave it within a millisecond of each other, straight into creating the first signing
-      // key — the race key coordination must survive. Each node has a data directory of its
-      // own, so nothing is shared through the disk.
-      const started = await Promise.allSettled(
+      // All three at the same moment, on a store with no signing key yet, and held at the gate
+      // until each has decided to create the first key: then all are let through together.
+      // Each node has a data directory of its own, so nothing is shared through the disk.
+      const starting = Promise.allSettled(
         nodePorts.map((port, index) => {
           const dataDir = mkdtempSync(join(tmpdir(), `tessera-node${index + 1}-`));
           dataDirs.push(dataDir);
           return startTesseraNode({ name: `node${index + 1}`, port, env: { ...shared, TESSERA_DATA_DIR: dataDir } });
         }),
       );
+      // A store that serialises key creation (a lock) lets only one through to the gate: after
+      // the bound the gate opens anyway, so this waits, it never fails.
+      await pollUntil(async () => (await gate.waiting()) >= 3, 5_000, 'three nodes at the key gate').catch(() => undefined);
+      racers = await gate.waiting();
+      await gate.release();
+      const started = await starting;
       nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
       const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
@@ -231,19 +336,17 @@ function defineMultiNodeSuite(setup: StoreSetup): void {
       await stopAll([verifier, ...nodes]);
       for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
       await dropSchema(schema);
-      if (setup.redisPrefix) {
-        const { hostname, port } = new URL(setup.sessionStore);
-        await deleteKeysWithPrefix([{ host: hostname, port: Number(port || 6379) }], setup.redisPrefix);
-      }
+      await setup.close();
     });
 
     it('key coordination: started at once, the nodes publish one and the same key set and sign with one key', async () => {
+      observations.push(`${setup.label}: ${racers} of 3 nodes were held at the first-key write together`);
       const sets = await Promise.all(nodes.map(async (n) => (await call(`${n.url}/.well-known/jwks.json`)).json.keys as Array<{ kid: string }>));
       const kids = sets.map((keys) => keys.map((key) => key.kid).sort());
       expect(kids[1], 'node 2 publishes what node 1 does').toEqual(kids[0]);
       expect(kids[2], 'node 3 publishes what node 1 does').toEqual(kids[0]);
       expect(kids[0], 'exactly one key on a fresh store').toHaveLength(1);
-      if (setup.sessionStore.startsWith('postgres')) {
+      if (setup.keyStore === 'postgres') {
         const { rows } = await adminPool().query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".signing_keys`);
         expect(rows[0]?.n, 'signing keys in the store').toBe(1);
       }
@@ -384,10 +487,10 @@ function defineMultiNodeSuite(setup: StoreSetup): void {
   });
 }
 
-defineMultiNodeSuite({ label: 'sessions and users in PostgreSQL (LISTEN/NOTIFY)', sessionStore: POSTGRES_URL });
-defineMultiNodeSuite({ label: 'sessions in Redis (pub/sub), users in PostgreSQL', sessionStore: SHARED_REDIS_URL, redisPrefix: uniqueRedisPrefix() });
+defineMultiNodeSuite(postgresSetup());
+defineMultiNodeSuite(redisSetup());
 
 afterAll(async () => {
   await closeAdminPool();
-  for (const line of observations) console.log(`[revocation latency] ${line}`);
+  for (const line of observations) console.log(`[multi-node] ${line}`);
 });

@@ -157,7 +157,8 @@ describe('assets', () => {
   });
 
   // The SDK is served from dist/ (npm test builds it first).
-  it.skipIf(!existsSync(new URL('../../dist/client/index.js', import.meta.url)))('serves the compiled SDK the playground imports', async () => {
+  it('serves the compiled SDK the playground imports (needs `npm run build`, which npm test runs first)', async () => {
+    expect(existsSync(new URL('../../dist/client/index.js', import.meta.url))).toBe(true);
     const response = await send(server, 'GET', '/assets/client/index.js');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/javascript');
