@@ -6,6 +6,10 @@ export { createTessera, type Tessera, type TesseraOptions } from './core/tessera
 export { startServer, type RunningServer, type StartOptions } from './server/start.js';
 export { buildServer } from './server/app.js';
 export { loadConfig } from './server/load-config.js';
+export { openTessera } from './server/open-tessera.js';
+export { openConfiguredStores } from './server/open-stores.js';
+export { loadOrCreateMasterSecret } from './server/secrets.js';
+export { createObservability } from './server/observability.js';
 export { defaultConfig, validateConfig, type TesseraConfig, type ConfigOverrides } from './core/config.js';
 export * from './core/errors.js';
 export type { AuthContext } from './core/authenticate.js';
