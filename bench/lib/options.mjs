@@ -30,9 +30,9 @@ export function readOptions(env = process.env) {
     // than quietThreshold cores before a measurement, and redo a measurement (at most
     // maxRetries times) when other processes used more than contaminated cores during it.
     quietThreshold: readNumber(env, 'BENCH_QUIET_THRESHOLD', 0.15, { min: 0 }),
-    quietWait: readNumber(env, 'BENCH_QUIET_WAIT', quick ? 5 : 60, { min: 0 }),
+    quietWait: readNumber(env, 'BENCH_QUIET_WAIT', quick ? 5 : 30, { min: 0 }),
     contaminated: readNumber(env, 'BENCH_CONTAMINATED', 0.2, { min: 0 }),
-    maxRetries: readNumber(env, 'BENCH_RETRIES', quick ? 0 : 3, { integer: true, min: 0 }),
+    maxRetries: readNumber(env, 'BENCH_RETRIES', quick ? 0 : 2, { integer: true, min: 0 }),
     pin: !['0', 'false', 'no', 'off'].includes(String(env.BENCH_PIN ?? '').toLowerCase()),
   };
 }

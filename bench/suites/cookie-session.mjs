@@ -93,6 +93,14 @@ export async function run(ctx) {
   const notes = [
     'CPU columns: median share of one core per round (server = the measured server process, load = autocannon, redis = redis-server, others = every other process on the machine, steal = hypervisor steal)',
   ];
+  const cost = (key) => figures[key].serverCpuUsPerRequest;
+  if (cost('hello') && cost('tessera') && cost('express')) {
+    notes.push(
+      `cross-check by server CPU per request (independent of which side saturated): hello-world ${cost('hello').toFixed(1)} µs, ` +
+        `Tessera ${cost('tessera').toFixed(1)} µs, express-session ${cost('express').toFixed(1)} µs (+ Redis) → ` +
+        `${(cost('hello') / cost('tessera')).toFixed(2)}× and ${(cost('express') / cost('tessera')).toFixed(2)}×`,
+    );
+  }
   if (noise.waitedMs > 1_000) notes.push(`waited ${(noise.waitedMs / 1000).toFixed(0)} s in all for a quiet machine`);
   if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
   if (noise.keptContaminated > 0 || noise.notQuiet > 0) {

@@ -1,14 +1,13 @@
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ConfigOverrides, TesseraConfig } from '../core/config.js';
-import { type Tessera, createTessera } from '../core/tessera.js';
+import type { Tessera } from '../core/tessera.js';
 import type { Stores } from '../stores/types.js';
 import type { Clock } from '../core/clock.js';
 import { buildServer } from './app.js';
 import { loadConfig } from './load-config.js';
 import { type Observability, createObservability } from './observability.js';
-import { openConfiguredStores } from './open-stores.js';
-import { loadOrCreateMasterSecret } from './secrets.js';
+import { openTessera } from './open-tessera.js';
 
 /** A running server and how to stop it. */
 export interface RunningServer {
@@ -55,20 +54,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   const config = options.config ?? loadConfig(env, options.overrides);
   const observability = options.observability ?? createObservability(config.logLevel);
-  const masterSecret = loadOrCreateMasterSecret(config.dataDir, env);
-  const stores = options.stores ?? (await openConfiguredStores(config));
-  let tessera: Tessera;
+  const tessera = await openTessera({ env, config, stores: options.stores, events: observability.events, clock: options.clock });
+  const { stores } = tessera;
   let app: FastifyInstance;
   let address: string;
   try {
-    tessera = await createTessera({
-      config,
-      stores,
-      masterSecret,
-      keyEncryptionSecret: env.TESSERA_KEY_ENCRYPTION_SECRET,
-      events: observability.events,
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
     app = await buildServer(tessera, observability, { heartbeatMs: options.heartbeatMs });
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -130,7 +130,7 @@ function describeCrash(name: string, openStore: (dataDir: string) => Promise<Sto
       const load = startLoad({
         workers: CLIENTS,
         maxRequests: 50_000,
-        maxDurationMs: 15_000,
+        maxDurationMs: 20_000,
         pauseMs: 0,
         next: (worker) => {
           if (killed) return null;
@@ -151,7 +151,10 @@ function describeCrash(name: string, openStore: (dataDir: string) => Promise<Sto
       });
       let samples: readonly LoadSample[];
       try {
-        await new Promise((resolve) => setTimeout(resolve, 400 + Math.random() * 800));
+        // Every client well into its chain (so each has older tokens to present later), then
+        // the kill at a random moment.
+        await pollUntil(() => clients.every((client) => generationOf(client.latest) >= 3), 15_000, 'every client to refresh three times');
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 600));
         killed = true;
         killAt = Date.now();
         process.kill(first.pid!, 'SIGKILL');
@@ -161,7 +164,6 @@ function describeCrash(name: string, openStore: (dataDir: string) => Promise<Sto
       }
       const ok = samples.filter((s) => s.status === 200).length;
       console.log(`[${name}] killed after ${ok} refreshes; answers:`, summarizeSamples(samples));
-      expect(ok, 'refreshes before the kill').toBeGreaterThan(CLIENTS);
       // Before the crash every refresh succeeds (pairs included); after it, nothing answers.
       const unexpected = samples.filter((s) => !(s.status === 200 || (s.status === 0 && s.endedAt >= killAt)));
       expect(unexpected).toEqual([]);

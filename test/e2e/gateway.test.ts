@@ -241,6 +241,12 @@ describe('gateway example through nginx', () => {
     // The sub-request location cannot be called from outside, and unknown paths reach nothing.
     expect((await viaGateway('/_auth', { headers: { cookie: alice.cookie } })).status).toBe(404);
     expect((await viaGateway('/admin', { headers: { cookie: alice.cookie } })).status).toBe(404);
+    // Forward-auth itself is not reachable from outside: its answer carries an internal token.
+    for (const path of ['/auth/verify', '/auth/verify?x=1', '/auth//verify', '/auth/%76erify', '/auth/./verify', '/auth/x/../verify', '/auth/verify/', '/auth/VERIFY']) {
+      const verify = await viaGateway(path, { headers: { cookie: alice.cookie } });
+      expect(verify.status, path).toBe(404);
+      expect(verify.headers.get('x-auth-token'), path).toBeNull();
+    }
     // Without the slash nginx only redirects to the protected location; it proxies nothing.
     const bare = await viaGateway('/headers', { headers: { cookie: alice.cookie } });
     expect(bare.status).toBe(301);

@@ -89,7 +89,7 @@ export async function startNginx(ports: GatewayPorts): Promise<RunningNginx> {
   } catch (error) {
     const detail = (error as { stderr?: Buffer }).stderr?.toString() ?? String(error);
     rmSync(prefix, { recursive: true, force: true });
-    throw new Error(`nginx -t refused the rendered gateway config:\n${detail}`);
+    throw new Error(`nginx -t refused the rendered gateway config:\n${detail}`, { cause: error });
   }
   const child = spawnProcess({ name: 'nginx', command: nginx, args });
   const url = `http://127.0.0.1:${ports.listenPort}`;

@@ -25,21 +25,28 @@ import { ROUTING_TAG_LENGTH, isSessionId, sessionRoutingTag } from '../../core/s
  *
  * The index is per k-character tag prefix, not per user: with k = 2 there are 64² = 4096
  * indexes, shared by all users whose tags start alike. That is what keeps memory per session
- * low: a per-user (or per-24-bit-tag) index costs a whole key (~140 B) for each user, and most
- * users have one session. `listUserSessions`/`deleteUserSessions` read the one index hash of the
- * user's tag (HKEYS), skip fields that do not start with the rest of the user's tag (F's first
- * 4 − k characters: 12 more bits of the user's hash, so the field doubles as a short user-id
- * hash and the value can stay empty), and check the user id in the session values of the few
- * that do. An index hash stays a compact listpack (≈ 28 bytes per entry: 24-character field,
- * empty value) while it has at most `hash-max-listpack-entries` entries (Redis 7 default 512;
- * the fields are far below `hash-max-listpack-value` 64): with k = 2, 4096 indexes hold ≈ 25
- * sessions each at 100,000 sessions and ≈ 500 at 2 million — around there (earlier where
- * the limit is set lower, e.g. 128: from ≈ 400,000 sessions) indexes turn into hashtables,
- * ≈ 85 B per entry instead of 28 (+~57 B per session). Listing then also walks a few hundred
- * or thousand fields (string compares in Lua, no GETs). Deployments of tens of millions of
- * sessions can choose k = 3 (262,144 indexes); k = 4 is one index per routing tag (a key per
- * user at ~140 B), k = 1 only 64 slots. k is part of the layout: every node must use the same
- * value, and changing it leaves the sessions stored under the old one unreachable.
+ * low: a per-user (or per-24-bit-tag) index costs a whole key (~120–140 B) for each user, and
+ * most users have one session. `listUserSessions`/`deleteUserSessions` read the one index hash
+ * of the user's tag (HKEYS), skip fields that do not start with the rest of the user's tag (F's
+ * first 4 − k characters: 12 more bits of the user's hash, so the field doubles as a short
+ * user-id hash and the value can stay empty), GET only the few that do and check the user id in
+ * their values.
+ *
+ * Scale: an index hash stays a compact listpack (≈ 28 B per entry for a 24-character field and
+ * an empty value; bench/suites/redis-memory.mjs measures ≈ 33 B per session with the keys'
+ * overhead) while it has at most `hash-max-listpack-entries` entries — Redis 7's default is 512
+ * (128 is the zset default); the fields are far below `hash-max-listpack-value` (64). With
+ * k = 2 an index holds ≈ 25 sessions at 100,000 sessions; the first indexes outgrow 512 at
+ * about 1.8 million sessions and most by 2.3 million (with the limit at 128: from about
+ * 400,000). An outgrown index becomes a hashtable, ≈ 85 B per entry instead of 28: measured
+ * +58 B per session (352 instead of 294 B with every index converted). Listing then walks a few
+ * hundred or thousand fields per call (string compares in Lua, no GETs), still O(index), and a
+ * create or delete edits a listpack of up to 512 × 28 B. Deployments of tens of millions of
+ * sessions can choose k = 3 (262,144 indexes, listpacks up to ≈ 130 million sessions, but
+ * ~120 B per index key until each holds several sessions); k = 4 is one index per routing tag
+ * (the old layout, a key per user); k = 1 gives only 64 slots. k is part of the key layout:
+ * every node must use the same value, and changing it leaves the sessions stored under the old
+ * one unreachable.
  */
 
 /** The tag of session ids that do not carry a routing tag: one shared slot. */
