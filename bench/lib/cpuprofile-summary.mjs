@@ -28,6 +28,17 @@ const keyOf = (node) => {
   return `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
 };
 
+/** Who owns a frame: Tessera's build, a package, Node's JS internals, or native code. */
+const ownerOf = (node) => {
+  const { url, functionName } = node.callFrame;
+  if (!url) return functionName.startsWith('(') ? functionName : '(native: syscalls, crypto, SQLite, …)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1];
+  if (url.includes('/dist/')) return 'tessera (dist/)';
+  if (url.startsWith('node:')) return 'node: (JS internals)';
+  return url;
+};
+const owners = new Map();
 const self = new Map();
 const inclusive = new Map();
 let busy = 0;
@@ -43,6 +54,7 @@ for (let i = 0; i < samples.length; i++) {
   }
   busy += dt;
   const key = keyOf(node);
+  owners.set(ownerOf(node), (owners.get(ownerOf(node)) ?? 0) + dt);
   self.set(key, (self.get(key) ?? 0) + dt);
   const seen = new Set();
   for (let id = node.id; id !== undefined; id = parent.get(id)) {
@@ -62,5 +74,6 @@ const show = (title, map) => {
     .forEach(([k, us]) => console.log(`${((100 * us) / busy).toFixed(1).padStart(6)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`));
 };
 console.log(`busy ${(busy / 1e6).toFixed(2)} s, idle/program ${(idle / 1e6).toFixed(2)} s (shares below are of busy time)`);
+show('self time by owner', owners);
 show('self time', self);
 show('inclusive time', inclusive);

@@ -230,3 +230,71 @@ export async function startAttackerSite(): Promise<AttackerSite> {
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
+
+/** Polls `check` every 25 ms until it holds; fails after `timeoutMs` naming `what`. */
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A request as it reached the server, and its answer. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly location: string | undefined;
+  readonly cookie: string;
+  readonly secFetchSite: string | undefined;
+  readonly secFetchMode: string | undefined;
+  readonly secFetchDest: string | undefined;
+  readonly origin: string | undefined;
+}
+
+/** Requests reaching a node:http server, seen from the server's side. */
+export interface RequestRecorder {
+  readonly list: RecordedRequest[];
+  clear(): void;
+  stop(): void;
+}
+
+/**
+ * Records every request the server answers, from the server's side — ground truth for what a
+ * browser actually sent (an <img> answer blocked by ORB or a failed CORS preflight never shows
+ * up as a Playwright response). An extra 'request' listener only observes; Fastify's handler is
+ * untouched.
+ */
+export function recordRequests(target: Server): RequestRecorder {
+  const list: RecordedRequest[] = [];
+  const header = (request: IncomingMessage, name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
+    response.once('finish', () => {
+      // Fastify passes its headers to writeHead(), which getHeader() does not see; the raw
+      // header block that was sent does.
+      const raw: unknown = (response as unknown as { _header?: unknown })._header;
+      const location = response.getHeader('location') ?? (typeof raw === 'string' ? /\r\nlocation: ([^\r\n]*)/i.exec(raw)?.[1] : undefined);
+      list.push({
+        method: request.method ?? '',
+        path: new URL(request.url ?? '/', 'http://server.invalid').pathname,
+        status: response.statusCode,
+        location: typeof location === 'string' ? location : undefined,
+        cookie: header(request, 'cookie') ?? '',
+        secFetchSite: header(request, 'sec-fetch-site'),
+        secFetchMode: header(request, 'sec-fetch-mode'),
+        secFetchDest: header(request, 'sec-fetch-dest'),
+        origin: header(request, 'origin'),
+      });
+    });
+  };
+  target.on('request', listener);
+  return {
+    list,
+    clear: () => void list.splice(0),
+    stop: () => void target.off('request', listener),
+  };
+}

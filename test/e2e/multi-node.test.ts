@@ -129,6 +129,8 @@ const observations: string[] = [];
  * are concurrent (left alone, the nodes' start-up jitter decides whether they race at all).
  */
 interface KeyCreationGate {
+  /** How many nodes have opened their stores (their revocation bus listens): past the slow part of start-up. */
+  listening(): Promise<number>;
   /** How many writers are waiting at the gate. */
   waiting(): Promise<number>;
   /** Lets them all through at once. */
@@ -169,7 +171,16 @@ function postgresSetup(): StoreSetup {
       await client.connect();
       await client.query('BEGIN');
       await client.query(`LOCK TABLE "${schema}".signing_keys IN EXCLUSIVE MODE`);
+      const count = async (pattern: string, waitingOnLock: boolean): Promise<number> => {
+        const { rows } = await adminPool().query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND query LIKE $1 AND ($2::boolean IS FALSE OR wait_event_type = 'Lock')`,
+          [pattern, waitingOnLock],
+        );
+        return rows[0]?.n ?? 0;
+      };
       const gate: KeyCreationGate = {
+        listening: () => count(`LISTEN "${schema}_revocations"`, false),
         async waiting() {
           const { rows } = await adminPool().query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity
@@ -204,16 +215,18 @@ function redisSetup(): StoreSetup {
       await migrate(schema);
       const server = await startRedisServer();
       redis = server;
-      const reply = await rawCommand(server.port, 'CLIENT PAUSE 30000 WRITE');
+      const reply = await rawCommand(server.port, 'CLIENT PAUSE 60000 WRITE', 2_000);
       expect(reply).toMatch(/^\+OK/);
+      const clients = async (): Promise<string[]> => ((await rawCommand(server.port, 'CLIENT LIST', 2_000)) ?? '').split('\n');
       const gate: KeyCreationGate = {
+        // Every client of this private server is one of the nodes: subscribers are their buses.
+        listening: async () => (await clients()).filter((line) => /\bsub=[1-9]/.test(line)).length,
         async waiting() {
-          const list = (await rawCommand(server.port, 'CLIENT LIST')) ?? '';
           // Paused writers are blocked (flag b) on their script call: the key insert.
-          return list.split('\n').filter((line) => /flags=\S*b/.test(line) && /cmd=(evalsha|eval|fcall)\b/.test(line)).length;
+          return (await clients()).filter((line) => /flags=\S*b/.test(line) && /cmd=(evalsha|eval|fcall)\b/.test(line)).length;
         },
         async release() {
-          await rawCommand(server.port, 'CLIENT UNPAUSE');
+          expect(await rawCommand(server.port, 'CLIENT UNPAUSE', 2_000)).toMatch(/^\+OK/);
         },
       };
       return { sessionStore: server.url, gate };
@@ -289,18 +302,29 @@ function defineMultiNodeSuite(setup: StoreSetup): void {
       // All three at the same moment, on a store with no signing key yet, and held at the gate
       // until each has decided to create the first key: then all are let through together.
       // Each node has a data directory of its own, so nothing is shared through the disk.
+      let failedToStart = false;
       const starting = Promise.allSettled(
         nodePorts.map((port, index) => {
           const dataDir = mkdtempSync(join(tmpdir(), `tessera-node${index + 1}-`));
           dataDirs.push(dataDir);
-          return startTesseraNode({ name: `node${index + 1}`, port, env: { ...shared, TESSERA_DATA_DIR: dataDir } });
+          return startTesseraNode({ name: `node${index + 1}`, port, env: { ...shared, TESSERA_DATA_DIR: dataDir } }).catch((error: unknown) => {
+            failedToStart = true;
+            throw error;
+          });
         }),
       );
-      // A store that serialises key creation (a lock) lets only one through to the gate: after
-      // the bound the gate opens anyway, so this waits, it never fails.
-      await pollUntil(async () => (await gate.waiting()) >= 3, 5_000, 'three nodes at the key gate').catch(() => undefined);
-      racers = await gate.waiting();
-      await gate.release();
+      // First every node past its (load-dependent) start-up, then all at the gate. A store that
+      // serialises key creation (a lock) lets only one through to the gate, so after a short
+      // bound the gate opens anyway: these waits never fail the test themselves.
+      const soft = (check: () => Promise<boolean>, ms: number, what: string): Promise<void> =>
+        pollUntil(async () => failedToStart || (await check()), ms, what).catch(() => undefined);
+      try {
+        await soft(async () => (await gate.listening()) >= 3, 30_000, 'three nodes with open stores');
+        await soft(async () => (await gate.waiting()) >= 3, 3_000, 'three nodes at the key gate');
+        racers = await gate.waiting();
+      } finally {
+        await gate.release();
+      }
       const started = await starting;
       nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
       const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');

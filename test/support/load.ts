@@ -19,6 +19,8 @@ export interface LoadTarget {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
+  /** Free text kept in the sample (e.g. which refresh generation was presented). */
+  readonly note?: string;
   /** Sends this many identical copies at once (two tabs refreshing together); default 1. */
   readonly copies?: number;
   /** Sees every answer (JSON parsed when JSON), e.g. to carry a rotated refresh token forward. */
@@ -41,6 +43,8 @@ export interface LoadSample {
   readonly userId: string | null;
   /** Why no response arrived (network error name and message), else null. */
   readonly error: string | null;
+  /** The target's note, if any. */
+  readonly note?: string;
 }
 
 /** Options of `startLoad`. Both bounds are required: no loop here can run unbounded. */
@@ -121,11 +125,11 @@ export function startLoad(options: LoadOptions): LoadRun {
       json = response.json;
       const code = typeof json?.code === 'string' ? json.code : null;
       const userId = typeof json?.user?.id === 'string' ? json.user.id : null;
-      sample = { label: target.label, worker, startedAt, endedAt: Date.now(), status: response.status, contentType: response.contentType, code, userId, error: null };
+      sample = { label: target.label, worker, startedAt, endedAt: Date.now(), status: response.status, contentType: response.contentType, code, userId, error: null, note: target.note };
     } catch (error) {
       const e = error as Error & { cause?: { code?: string } };
       const reason = `${e.name}: ${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
-      sample = { label: target.label, worker, startedAt, endedAt: Date.now(), status: 0, contentType: '', code: null, userId: null, error: reason };
+      sample = { label: target.label, worker, startedAt, endedAt: Date.now(), status: 0, contentType: '', code: null, userId: null, error: reason, note: target.note };
     }
     samples.push(sample);
     target.onResponse?.(sample, json);
@@ -281,7 +285,7 @@ export function createTraffic(fixtures: TrafficFixtures): (worker: number) => Lo
   const kinds = ['cookie', 'cookie-revoked', 'cookie-unknown', 'bearer', 'bearer-revoked', 'refresh'] as const;
   let turn = 0;
   let refreshing = false;
-  return () => {
+  return (): LoadTarget => {
     const kind = kinds[turn++ % kinds.length] as (typeof kinds)[number];
     switch (kind) {
       case 'cookie':
@@ -303,9 +307,9 @@ export function createTraffic(fixtures: TrafficFixtures): (worker: number) => Lo
           url: `${baseUrl}/auth/refresh`,
           headers: JSON_HEADERS,
           body: JSON.stringify({ refresh_token: fixtures.refresher.refreshToken }),
+          note: `generation ${fixtures.refresher.refreshToken.split('.')[1]}`,
           onResponse: (sample, json) => {
             refreshing = false;
-            if (process.env.DEBUG_REFRESH) console.log('REFRESH', sample.startedAt, sample.endedAt, fixtures.refresher.refreshToken.split('.')[1], '->', sample.status, sample.code, typeof json?.refresh_token === 'string' ? json.refresh_token.split('.')[1] : '');
             if (sample.status === 200 && typeof json?.refresh_token === 'string') fixtures.refresher.refreshToken = json.refresh_token;
           },
         };
@@ -334,7 +338,7 @@ export function findWrongAnswers(samples: readonly LoadSample[], fixtures: Traff
   const wrong: string[] = [];
   for (const s of samples) {
     const allowed = ALLOWED[s.label];
-    const what = `${s.label} at +${s.startedAt % 100_000}ms → ${s.status} ${s.code ?? ''} ${s.error ?? ''}`.trim();
+    const what = `${s.label}${s.note ? ` (${s.note})` : ''} at ${new Date(s.startedAt).toISOString().slice(11, 23)} → ${s.status} ${s.code ?? ''} ${s.error ?? ''}`.trim();
     if (allowed === undefined || !(s.status in allowed)) {
       wrong.push(`${what}: status not allowed`);
       continue;
@@ -348,6 +352,13 @@ export function findWrongAnswers(samples: readonly LoadSample[], fixtures: Traff
     if (!isProblemJson(s.contentType) || s.code !== code) wrong.push(`${what}: expected problem+json ${code}, got ${s.contentType}`);
   }
   return wrong;
+}
+
+/** Fails with the first wrong answers (the start of a failure is what explains it) and a summary. */
+export function expectNoWrongAnswers(samples: readonly LoadSample[], fixtures: TrafficFixtures, context = ''): void {
+  const wrong = findWrongAnswers(samples, fixtures);
+  const message = `${wrong.length} wrong answers${context ? ` (${context})` : ''}; the first:\n  ${wrong.slice(0, 12).join('\n  ')}\nall answers: ${JSON.stringify(summarizeSamples(samples), null, 2)}`;
+  expect(wrong.length, message).toBe(0);
 }
 
 /** Samples sent after `from` and answered before `to`: entirely inside a window. */
@@ -412,7 +423,6 @@ export async function runOutageUnderLoad(plan: OutagePlan): Promise<OutageReport
     const breakingAt = Date.now();
     await plan.breakStore();
     const brokenAt = Date.now();
-    if (process.env.DEBUG_REFRESH) console.log('BROKEN', breakingAt, brokenAt);
     await sleep(Math.min(300, downMs / 3));
     const session = `${baseUrl}/auth/session`;
     const [readyDuringOutage, healthDuringOutage, ...probes] = await Promise.all([
@@ -429,7 +439,6 @@ export async function runOutageUnderLoad(plan: OutagePlan): Promise<OutageReport
     const repairingAt = Date.now();
     await plan.repairStore();
     const repairedAt = Date.now();
-    if (process.env.DEBUG_REFRESH) console.log('REPAIRED', repairingAt, repairedAt);
     const recoveredAt = await waitForService(fixtures, repairedAt + recoveryTimeoutMs);
     await sleep(coolDownMs);
     const healthAfter = await sendRequest({ method: 'GET', url: `${baseUrl}/healthz` });
@@ -471,7 +480,9 @@ async function waitForService(fixtures: TrafficFixtures, deadline: number): Prom
 export function expectFailClosedAndRecovered(report: OutageReport, fixtures: TrafficFixtures, name: string): number {
   const { samples } = report;
   const summary = summarizeSamples(samples);
-  expect(findWrongAnswers(samples, fixtures), JSON.stringify(summary, null, 2)).toEqual([]);
+  const at = (t: number): string => new Date(t).toISOString().slice(11, 23);
+  const phases = `store broken ${at(report.brokenAt)}, repair began ${at(report.repairingAt)}, store back ${at(report.repairedAt)}`;
+  expectNoWrongAnswers(samples, fixtures, phases);
 
   const validBefore = samples.filter((s) => VALID_LABELS.has(s.label) && s.endedAt < report.breakingAt);
   expect(validBefore.length, 'load before the outage').toBeGreaterThan(0);

@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/core/errors.js';
 import { decodeBase64Url } from '../../src/core/encoding.js';
 import {
-  decodeSegmentInto,
   decodeStrictBase64Url,
   parseCompactJws,
   parseStrictJsonObject,
@@ -108,19 +107,12 @@ describe('parser and verifier fuzzing', () => {
       fc.string({ unit: anyChar, maxLength: 40 }),
       fc.uint8Array({ maxLength: 70 }).map((bytes) => Buffer.from(bytes).toString('base64url')),
     );
-    const scratch = Buffer.alloc(128);
     fc.assert(
       fc.property(sample, (text) => {
         const expected = decodeBase64Url(text);
         const actual = decodeStrictBase64Url(text);
         expect(actual === null).toBe(expected === null);
         if (expected !== null) expect(actual?.equals(expected)).toBe(true);
-        if (/^[A-Za-z0-9_-]*$/.test(text)) {
-          // The allocation-free hot-path variant agrees too (for input that fits the scratch).
-          const view = decodeSegmentInto(text, scratch);
-          expect(view === null).toBe(expected === null);
-          if (expected !== null) expect(view?.equals(expected)).toBe(true);
-        }
       }),
       { numRuns: 20_000 },
     );

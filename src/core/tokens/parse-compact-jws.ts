@@ -118,9 +118,9 @@ function countParsedKeys(value: unknown): number {
     for (const item of value) keys += countParsedKeys(item);
     return keys;
   }
-  for (const key in value) {
-    // Own keys only: an enumerable property planted on Object.prototype must not count.
-    if (Object.hasOwn(value, key)) keys += 1 + countParsedKeys((value as JsonObject)[key]);
+  // Object.keys, not for-in: an enumerable property planted on Object.prototype must not count.
+  for (const key of Object.keys(value)) {
+    keys += 1 + countParsedKeys((value as JsonObject)[key]);
   }
   return keys;
 }
@@ -180,18 +180,6 @@ function isCanonicalSegment(text: string): boolean {
 /** Decodes a segment from splitCompactJws into a new Buffer, or returns null if non-canonical. */
 export function decodeSegment(text: string): Buffer | null {
   return isCanonicalSegment(text) ? Buffer.from(text, 'base64url') : null;
-}
-
-/**
- * Decodes a segment from splitCompactJws into `scratch` without allocating, returning a view of
- * the bytes, or null when it is non-canonical or does not fit. The view is overwritten by the next
- * call with the same scratch: only for synchronous, immediately consumed use on the hot path.
- */
-export function decodeSegmentInto(text: string, scratch: Buffer): Buffer | null {
-  if (!isCanonicalSegment(text)) return null;
-  const length = (text.length * 3) >> 2;
-  if (length > scratch.length) return null;
-  return scratch.write(text, 0, length, 'base64url') === length ? scratch.subarray(0, length) : null;
 }
 
 /** Decodes text as canonical unpadded base64url, or returns null (exported for the tests). */

@@ -12,7 +12,7 @@ import { AuthenticationError, ConfigurationError } from '../errors.js';
 import { ACCESS_TOKEN_TYP, MAX_IDENTIFIER_LENGTH } from './access-token-claims.js';
 import type { AccessTokenAlgorithm, AccessTokenClaims } from './access-token-claims.js';
 import {
-  decodeSegmentInto,
+  decodeSegment,
   MAX_COMPACT_JWS_LENGTH,
   parseHeaderSegment,
   parseStrictJsonObject,
@@ -64,13 +64,6 @@ export interface VerifiedCompactJws {
 }
 
 const ALLOWED_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
-
-// Scratch buffers for the hot path, so a verification allocates no Buffer: verification is
-// synchronous, nothing runs between filling a buffer and consuming it, and node:crypto does not
-// keep the bytes it is given. Sizes: a whole token, and the longest signature (RSA-8192).
-const PAYLOAD_SCRATCH = Buffer.alloc(MAX_COMPACT_JWS_LENGTH);
-const SIGNING_INPUT_SCRATCH = Buffer.alloc(MAX_COMPACT_JWS_LENGTH);
-const SIGNATURE_SCRATCH = Buffer.alloc(1024);
 
 function invalid(): AuthenticationError {
   return new AuthenticationError('invalid_token', 'The access token is invalid.');
@@ -132,18 +125,16 @@ function verifyJws(
   // The header's alg must equal the key's pinned alg: "none", HS256-with-the-public-key and any
   // kty/alg mismatch can never match, because no key is pinned to them (J-01, J-03, J-04).
   if (key === undefined || checked.alg !== key.alg || key.kid !== checked.kid) throw invalid();
-  const payloadBytes = decodeSegmentInto(segments.payload, PAYLOAD_SCRATCH);
-  const signature = decodeSegmentInto(segments.signature, SIGNATURE_SCRATCH);
+  const payloadBytes = decodeSegment(segments.payload);
+  const signature = decodeSegment(segments.signature);
   if (payloadBytes === null || signature === null) throw invalid();
   // The regex in splitCompactJws admits only base64url and '.', so latin1 is exact ASCII.
-  const inputLength = SIGNING_INPUT_SCRATCH.write(segments.signingInput, 0, 'latin1');
-  const signingInput = SIGNING_INPUT_SCRATCH.subarray(0, inputLength);
+  const signingInput = Buffer.from(segments.signingInput, 'latin1');
   if (!verifyJwsSignature(key.alg, key.key, signingInput, signature)) throw invalid();
   if (headerCache !== null && cached === undefined) {
     if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.clear();
     headerCache.set(segments.header, checked);
   }
-  // payloadBytes is a view of PAYLOAD_SCRATCH: the caller must consume it before anything else.
   return { header: checked.header, payloadBytes, key };
 }
 
@@ -158,8 +149,7 @@ export function verifyCompactJws(
   resolveKey: (kid: string) => VerificationKey | undefined,
   expectedTyp: string | null,
 ): VerifiedCompactJws {
-  const { header, payloadBytes, key } = verifyJws(token, resolveKey, expectedTyp, null);
-  return { header, payloadBytes: Buffer.from(payloadBytes), key };
+  return verifyJws(token, resolveKey, expectedTyp, null);
 }
 
 function isNumericDate(value: unknown): value is number {
@@ -279,7 +269,6 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       }
     }
     const { payloadBytes, key } = verifyJws(token, resolveKey, expectedTyp, headerCache);
-    // Parsed at once: payloadBytes is a scratch view (see verifyJws).
     const payload = parseStrictJsonObject(payloadBytes);
     if (payload === null) throw invalid();
     const claims = readClaims(payload, nowSeconds);
