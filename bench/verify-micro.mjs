@@ -2,15 +2,14 @@
 /**
  * Micro-benchmark of ES256 access-token verification, in-process, no HTTP:
  *
- *   npx tsc -p tsconfig.build.json && node --expose-gc bench/verify-micro.mjs
+ *   npx tsc -p tsconfig.build.json && node bench/verify-micro.mjs
  *
  * Compares, on the same tokens: raw node:crypto verify (pre-split buffers: the floor every
  * verifier pays), our verifier cold (every token new to it), our verifier warm (repeat tokens
  * served by the cache, each call on a fresh string object as an HTTP header would be), jose
  * jwtVerify, fast-jwt and jsonwebtoken. Targets run in short slices interleaved round by round,
- * so machine drift and noisy neighbours hit all alike (the order rotates every round, and with
- * --expose-gc every sample starts on a collected heap, so no target pays for another's garbage);
- * each figure is the median of its rounds,
+ * so machine drift and noisy neighbours hit all alike (the order rotates every round, so no
+ * target always runs right after another's garbage); each figure is the median of its rounds,
  * and each ratio is the median of the per-round ratios (both samples taken moments apart).
  * Prints one JSON summary on stdout.
  *
@@ -160,7 +159,6 @@ const targets = [
  */
 async function sample(target) {
   const state = target.setup ? target.setup() : undefined;
-  globalThis.gc?.();
   const batchSize = target.key === 'oursWarm' ? 5_000 : 50;
   const deadline = process.hrtime.bigint() + BigInt(Math.round(DURATION_S * 1e9));
   const started = process.hrtime.bigint();
@@ -217,7 +215,6 @@ const summary = {
     rounds: ROUNDS,
     tokens: TOKEN_COUNT,
     warmSet: WARM_SET,
-    gcBetweenSamples: typeof globalThis.gc === 'function',
     loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
   },
   labels: Object.fromEntries(targets.map((t) => [t.key, t.label])),

@@ -145,14 +145,16 @@ async function call(base, method, path, { json, accessToken } = {}) {
   } catch (error) {
     throw new CliError(`Cannot reach Tessera at ${base} (${error.cause?.code ?? error.message}).`);
   }
-  const text = await response.text();
-  let body = null;
+  return { status: response.status, body: parseJson(await response.text()) };
+}
+
+/** The JSON value of `text`, or null (an empty body, or a proxy's HTML error page). */
+function parseJson(text) {
   try {
-    body = text ? JSON.parse(text) : null;
+    return text ? JSON.parse(text) : null;
   } catch {
-    body = null;
+    return null;
   }
-  return { status: response.status, body };
 }
 
 /** A readable line for a refusal (the server's stable code and generic text, never a token). */
@@ -322,11 +324,11 @@ async function main(argv, env) {
   }
 }
 
-let exitCode = 0;
+let exitCode;
 try {
-  const result = await main(process.argv.slice(2), process.env);
-  if (result.output) process.stdout.write(`${result.output}\n`);
-  exitCode = result.exitCode ?? 0;
+  const { output } = await main(process.argv.slice(2), process.env);
+  if (output) process.stdout.write(`${output}\n`);
+  exitCode = 0;
 } catch (error) {
   if (error instanceof CliError) {
     process.stderr.write(`${error.message}\n`);

@@ -58,10 +58,18 @@ export async function embedTessera(env, overrides = {}) {
   // signing keys on schedule, and pick up revocations written by other processes (the
   // `tessera sessions revoke` command, other nodes) so access tokens stop working at once.
   const warn = (what) => (error) => observability.logger.warn({ err: error }, `${what} failed`);
+  let seenCounter = null;
+  const syncRevocations = () => {
+    // SQLite tells whether another process wrote since last time; other stores (null) are asked every time.
+    const counter = tessera.stores.sessions.externalChangeCounter();
+    if (counter !== null && counter === seenCounter) return;
+    seenCounter = counter;
+    void tessera.syncRevocations().catch(warn('revocation sync'));
+  };
   const timers = [
     setInterval(() => void tessera.sweep().catch(warn('sweep')), config.session.sweepIntervalMs),
     setInterval(() => void tessera.keyRing.refresh().catch(warn('key refresh')), 60_000),
-    setInterval(() => void tessera.syncRevocations().catch(warn('revocation sync')), 1_000),
+    setInterval(syncRevocations, 1_000),
   ];
   for (const timer of timers) timer.unref();
 

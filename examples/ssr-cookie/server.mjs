@@ -18,7 +18,7 @@
  *    README.md for the curl commands).
  */
 import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { URLSearchParams, pathToFileURL } from 'node:url';
 import { BadRequestError } from '../../dist/index.js';
 import { optionalAuth, requireAuth } from '../../dist/middleware/fastify.js';
 import { embedTessera } from './embedded-tessera.mjs';
@@ -222,9 +222,14 @@ ${items || '<li class="muted">No notes yet.</li>'}
  */
 export async function startSsrExample({ port = 4000, dataDir = '.tessera-ssr', env = {} } = {}) {
   const host = await embedTessera({ HOST: '127.0.0.1', ...env, PORT: String(port), TESSERA_DATA_DIR: dataDir });
-  await host.app.register(async (scope) => registerNotesApp(scope, host.tessera));
-  const url = await host.listen();
-  return { url, tessera: host.tessera, close: host.close };
+  try {
+    await host.app.register(async (scope) => registerNotesApp(scope, host.tessera));
+    const url = await host.listen();
+    return { url, tessera: host.tessera, close: host.close };
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
 }
 
 /** True when this file is the program being run (not imported by a test). */

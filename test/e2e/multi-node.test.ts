@@ -253,7 +253,7 @@ function defineMultiNodeSuite(setup: StoreSetup): void {
 
     const node = (n: 1 | 2 | 3): TesseraNode => nodes[n - 1] as TesseraNode;
 
-    /** Registers a user (on `via`) and returns its email. */
+    /** Registers a user (on `via`); returns its email and id. */
     async function register(via: string): Promise<{ email: string; userId: string }> {
       const email = `multi-${randomBytes(5).toString('hex')}@example.com`;
       const reply = await call(`${via}/auth/register`, { method: 'POST', json: { email, password: PASSWORD } });
@@ -319,7 +319,7 @@ function defineMultiNodeSuite(setup: StoreSetup): void {
       const soft = (check: () => Promise<boolean>, ms: number, what: string): Promise<void> =>
         pollUntil(async () => failedToStart || (await check()), ms, what).catch(() => undefined);
       try {
-        await soft(async () => (await gate.listening()) >= 3, 30_000, 'three nodes with open stores');
+        await soft(async () => (await gate.listening()) >= 3, 15_000, 'three nodes with open stores');
         await soft(async () => (await gate.waiting()) >= 3, 3_000, 'three nodes at the key gate');
         racers = await gate.waiting();
       } finally {

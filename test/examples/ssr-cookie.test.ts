@@ -31,7 +31,7 @@ async function call(path: string, init: { method?: string; headers?: Record<stri
 
 /** A url-encoded form body (repeated names allowed, for the ambiguity test). */
 function form(fields: ReadonlyArray<readonly [string, string]>): string {
-  return new URLSearchParams(fields.map(([name, value]) => [name, value])).toString();
+  return new URLSearchParams(fields.map(([name, value]): [string, string] => [name, value])).toString();
 }
 
 const FORM = 'application/x-www-form-urlencoded';
