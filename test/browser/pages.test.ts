@@ -147,7 +147,7 @@ describe('hosted pages in Chromium', () => {
     // server's clock), so the page asks for the password first.
     const otherSessions = await liveSessionIds(email);
     server.clock.advance(server.tessera.config.session.reauthenticationWindowMs + 1_000);
-    watch.allowDocumentStatus('/account/sessions/revoke', 403); // the confirmation form
+    watch.allowFailedLoad('/account/sessions/revoke', 403); // the confirmation form
     await otherRow.getByRole('button', { name: 'Sign out device' }).click();
     await page.waitForURL((current) => current.pathname === '/account/sessions/revoke' || current.search === '?done=session-revoked', { timeout: WAIT_MS });
     const confirm = page.getByRole('region', { name: 'Confirm it is you' });
@@ -252,7 +252,7 @@ describe('hosted pages in Chromium', () => {
     expect(await browserCookie(context, url('/'), name)).toBeUndefined();
 
     // A wrong password re-renders the form (401) with the error summary.
-    watch.allowDocumentStatus('/login', 401);
+    watch.allowFailedLoad('/login', 401);
     await page.getByLabel('E-mail address').fill(email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();

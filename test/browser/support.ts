@@ -109,13 +109,14 @@ export function uniqueEmail(tag = 'browser'): string {
  * `securitypolicyviolation` listener installed before any page script runs (init scripts come
  * in through the DevTools protocol, so the page's CSP does not block them).
  *
- * Chromium also logs "Failed to load resource: … status of 401" when a *document* answers with
- * an error status — which some pages do on purpose (a wrong password is 401, the password
- * confirmation 403). A test declares those with `allowDocumentStatus`; anything else counts.
+ * Chromium also logs "Failed to load resource: … status of 401" when a document or a fetch is
+ * answered with an error status — which some pages do on purpose (a wrong password is 401, the
+ * password confirmation 403, the playground shows refused requests). A test declares those with
+ * `allowFailedLoad`; anything else counts.
  */
 export interface PageWatch {
-  /** Declares that the document at `path` answers `status` on purpose. */
-  allowDocumentStatus(path: string, status: number): void;
+  /** Declares that loading `path` (a document or a fetch) answers `status` on purpose. */
+  allowFailedLoad(path: string, status: number): void;
   /** What went wrong, minus the declared document statuses. */
   problems(): string[];
 }
@@ -148,7 +149,7 @@ export function watchContext(context: BrowserContext): PageWatch {
     return allowed.some((entry) => entry.path === path && entry.status === Number(match[1]));
   };
   return {
-    allowDocumentStatus(path, status) {
+    allowFailedLoad(path, status) {
       allowed.push({ path, status });
     },
     problems: () => found.filter((entry) => !isAllowed(entry)).map((entry) => entry.text),

@@ -154,7 +154,7 @@ describe('two tabs of the hybrid SPA in Chromium', () => {
       expect(await tabB.getByText('You were signed out in another tab.').isVisible()).toBe(true);
 
       // Tab B's next API call is refused, and the session is over at the server.
-      watch.allowDocumentStatus('/api/echo', 401);
+      watch.allowFailedLoad('/api/echo', 401);
       const status = await tabB.evaluate(async () => (await (globalThis as any).fetch('/api/echo', { method: 'POST' })).status);
       expect(status).toBe(401);
       expect(await spa.tessera.sessions.listUserSessions(userId)).toEqual([]);
