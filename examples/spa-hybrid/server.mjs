@@ -19,7 +19,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { optionalAuth, requireAuth } from '../../dist/middleware/fastify.js';
-import { embedTessera } from './embedded-tessera.mjs';
+import { startServer } from '../../dist/index.js';
 
 /**
  * Only same-origin scripts (the app and the SDK it imports from /assets/client/), no inline
@@ -99,23 +99,22 @@ function registerSpa(scope, tessera, files) {
  * @returns {Promise<{ url: string, tessera: import('../../dist/index.js').Tessera, close(): Promise<void> }>}
  */
 export async function startSpaExample({ port = 0, dataDir, env = {}, overrides = {} } = {}) {
-  const host = await embedTessera(
-    { HOST: '127.0.0.1', ...env, PORT: String(port), TESSERA_DATA_DIR: dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera-spa' },
+  // startServer's `configure` adds the SPA and its API to Tessera's own Fastify instance before
+  // it listens: one origin, so the hybrid cookies and the CSRF check just work.
+  const server = await startServer({
+    env: { HOST: '127.0.0.1', ...env, PORT: String(port), TESSERA_DATA_DIR: dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera-spa' },
     overrides,
-  );
-  try {
-    const skew = refreshSkewSeconds(env, host.tessera.config);
-    const files = {
-      indexHtml: readFileSync(new URL('./public/index.html', import.meta.url), 'utf8').replace('__REFRESH_SKEW__', String(skew)),
-      appJs: readFileSync(new URL('./public/app.js', import.meta.url), 'utf8'),
-    };
-    await host.app.register(async (scope) => registerSpa(scope, host.tessera, files));
-    const url = await host.listen();
-    return { url, tessera: host.tessera, close: host.close };
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
+    configure: async (app, tessera) => {
+      app.decorateRequest('auth', null);
+      const skew = refreshSkewSeconds(env, tessera.config);
+      const files = {
+        indexHtml: readFileSync(new URL('./public/index.html', import.meta.url), 'utf8').replace('__REFRESH_SKEW__', String(skew)),
+        appJs: readFileSync(new URL('./public/app.js', import.meta.url), 'utf8'),
+      };
+      await app.register(async (scope) => registerSpa(scope, tessera, files));
+    },
+  });
+  return { url: server.url, tessera: server.tessera, close: server.close };
 }
 
 /** True when this file is the program being run (not imported by a test). */

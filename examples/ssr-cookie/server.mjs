@@ -21,7 +21,7 @@ import { realpathSync } from 'node:fs';
 import { URLSearchParams, pathToFileURL } from 'node:url';
 import { BadRequestError } from '../../dist/index.js';
 import { optionalAuth, requireAuth } from '../../dist/middleware/fastify.js';
-import { embedTessera } from './embedded-tessera.mjs';
+import { startServer } from '../../dist/index.js';
 
 const MAX_NOTE = 500;
 const MAX_NOTES_PER_USER = 100;
@@ -183,7 +183,7 @@ ${error ? `<div class="error-summary" role="alert"><p>${escapeHtml(error)}</p></
 <form method="post" action="/notes" class="card">
 <input type="hidden" name="_csrf" value="${csrf}">
 <div class="field"><label for="text">New note</label>
-<textarea id="text" name="text" maxlength="${MAX_NOTE}" required>${escapeHtml(draft)}</textarea></div>
+<textarea id="text" name="text" rows="3" cols="50" maxlength="${MAX_NOTE}" required>${escapeHtml(draft)}</textarea></div>
 <button type="submit">Add note</button>
 </form>
 <ul class="entries" aria-label="Notes">
@@ -221,15 +221,16 @@ ${items || '<li class="muted">No notes yet.</li>'}
  * @returns {Promise<{ url: string, tessera: import('../../dist/index.js').Tessera, close(): Promise<void> }>}
  */
 export async function startSsrExample({ port = 4000, dataDir = '.tessera-ssr', env = {} } = {}) {
-  const host = await embedTessera({ HOST: '127.0.0.1', ...env, PORT: String(port), TESSERA_DATA_DIR: dataDir });
-  try {
-    await host.app.register(async (scope) => registerNotesApp(scope, host.tessera));
-    const url = await host.listen();
-    return { url, tessera: host.tessera, close: host.close };
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
+  // startServer's `configure` adds the app's routes to Tessera's own Fastify instance before it
+  // listens: one origin for the app and Tessera, which the cookie carrier and CSRF need.
+  const server = await startServer({
+    env: { HOST: '127.0.0.1', ...env, PORT: String(port), TESSERA_DATA_DIR: dataDir },
+    configure: async (app, tessera) => {
+      app.decorateRequest('auth', null);
+      await app.register(async (scope) => registerNotesApp(scope, tessera));
+    },
+  });
+  return { url: server.url, tessera: server.tessera, close: server.close };
 }
 
 /** True when this file is the program being run (not imported by a test). */

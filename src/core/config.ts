@@ -90,6 +90,8 @@ export interface TesseraConfig {
   readonly carriers: Readonly<Record<string, Carrier>>;
   /** Clients (gateways, verifiers) allowed to call introspection, revocation and the revocation feed. */
   readonly clients: readonly { readonly id: string; readonly secret: string }[];
+  /** Heartbeat interval of the SSE revocation feed; verifiers' staleness bounds must exceed it. */
+  readonly feedHeartbeatMs: number;
   readonly bodyLimitBytes: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -155,6 +157,7 @@ export function defaultConfig(): TesseraConfig {
     },
     carriers: { browser: 'cookie', spa: 'hybrid', mobile: 'bearer', cli: 'bearer' },
     clients: [],
+    feedHeartbeatMs: 15_000,
     bodyLimitBytes: 16 * 1024,
     logLevel: 'info',
     sessionStore: 'sqlite',
@@ -237,6 +240,7 @@ export function validateConfig(config: TesseraConfig, earlierProblems: readonly 
     need(/^[A-Za-z0-9._-]{1,64}$/.test(client.id), `Client id "${client.id.slice(0, 64)}" must be 1-64 characters of A-Z a-z 0-9 . _ - (TESSERA_CLIENTS=id:secret,...).`);
     need(client.secret.length >= 32, `The secret of client "${client.id.slice(0, 64)}" must be at least 32 characters (e.g. openssl rand -base64 32).`);
   }
+  need(Number.isSafeInteger(config.feedHeartbeatMs) && config.feedHeartbeatMs >= 10 && config.feedHeartbeatMs <= 60_000, 'TESSERA_FEED_HEARTBEAT must be from 10ms to 60s.');
   need(Number.isInteger(config.bodyLimitBytes) && config.bodyLimitBytes >= 1024 && config.bodyLimitBytes <= 1_048_576, 'TESSERA_BODY_LIMIT must be from 1024 to 1048576 bytes.');
   need(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel), 'TESSERA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.');
   need(/^(sqlite|memory)$|^(redis|rediss|redis-cluster|postgres|postgresql):\/\/./.test(config.sessionStore), 'TESSERA_SESSION_STORE must be sqlite, memory, redis://host:port, rediss://…, redis-cluster://host:port,host:port or postgres://user@host/db.');

@@ -139,6 +139,7 @@ function readEnv(env: Env, problems: string[]): ConfigOverrides {
       keyPrepublishMs: duration('TESSERA_KEY_PREPUBLISH'),
     },
     clients: parseClients(text('TESSERA_CLIENTS'), problems),
+    feedHeartbeatMs: duration('TESSERA_FEED_HEARTBEAT'),
     bodyLimitBytes: int('TESSERA_BODY_LIMIT'),
     logLevel: text('TESSERA_LOG_LEVEL') as TesseraConfig['logLevel'] | undefined,
     sessionStore: text('TESSERA_SESSION_STORE'),

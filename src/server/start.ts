@@ -30,6 +30,11 @@ export interface StartOptions {
   /** Injected clock (tests move time instead of sleeping). */
   readonly clock?: Clock;
   readonly heartbeatMs?: number;
+  /**
+   * Adds the embedding app's own routes and plugins to Tessera's Fastify instance before it
+   * listens — how an app puts itself and Tessera on one origin (cookies, CSRF).
+   */
+  readonly configure?: (app: FastifyInstance, tessera: Tessera) => void | Promise<void>;
 }
 
 /** Asks the OS for a free port on `host`. */
@@ -59,7 +64,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let app: FastifyInstance;
   let address: string;
   try {
-    app = await buildServer(tessera, observability, { heartbeatMs: options.heartbeatMs });
+    app = await buildServer(tessera, observability, { heartbeatMs: options.heartbeatMs ?? config.feedHeartbeatMs });
+    await options.configure?.(app, tessera);
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     // A failed start (wrong key-encryption secret, port taken) must not leak open connections.

@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Revocation } from '../../src/core/model.js';
 import { type RunningSpaExample, startSpaExample } from '../../examples/spa-hybrid/server.mjs';
-import { BIG_LIMITS, PASSWORD, WAIT_MS, type PageWatch, createBrowserHandle, newWatchedContext, requireBuiltClient, saveScreenshot, uniqueEmail } from './support.js';
+import { BIG_LIMITS, PASSWORD, WAIT_MS, createBrowserHandle, newWatchedContext, requireBuiltClient, saveScreenshot, uniqueEmail } from './support.js';
 
 /**
  * Two tabs of examples/spa-hybrid (the hybrid carrier: tokens in HttpOnly cookies) in ONE
@@ -58,7 +58,7 @@ const sharedExpiry = (page: Page): Promise<number | null> =>
     return typeof stored.expiresAt === 'number' ? stored.expiresAt : null;
   });
 
-/** Clicks "Call API" and waits for its answer; returns the status the page shows. */
+/** Waits for the answer of "Call API"; returns the status the page shows. */
 async function resultStatus(page: Page): Promise<string | null> {
   await page.locator('[data-testid="api-result"][data-status]').waitFor({ state: 'attached', timeout: WAIT_MS });
   return testId(page, 'api-result').getAttribute('data-status');

@@ -153,6 +153,8 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
+  // Let connections a failed test left frozen drain, so closing the pools does not wait on them.
+  proxy?.thaw();
   await Promise.allSettled(servers.map((server) => server.close()));
   await Promise.allSettled([proxy?.close()]);
   await Promise.allSettled(schemas.map((schema) => dropSchema(schema)));

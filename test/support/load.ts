@@ -418,9 +418,12 @@ export async function runOutageUnderLoad(plan: OutagePlan): Promise<OutageReport
     maxDurationMs: warmUpMs + downMs + recoveryTimeoutMs + coolDownMs + 20_000,
     next: createTraffic(fixtures),
   });
+  let broken = false;
+  let repaired = false;
   try {
     await sleep(warmUpMs);
     const breakingAt = Date.now();
+    broken = true;
     await plan.breakStore();
     const brokenAt = Date.now();
     await sleep(Math.min(300, downMs / 3));
@@ -437,6 +440,7 @@ export async function runOutageUnderLoad(plan: OutagePlan): Promise<OutageReport
     const probesDuringOutage = { cookie, bearer, 'cookie-revoked': revoked, 'cookie-unknown': unknown };
     await sleep(Math.max(0, brokenAt + downMs - Date.now()));
     const repairingAt = Date.now();
+    repaired = true;
     await plan.repairStore();
     const repairedAt = Date.now();
     const recoveredAt = await waitForService(fixtures, repairedAt + recoveryTimeoutMs);
@@ -445,6 +449,8 @@ export async function runOutageUnderLoad(plan: OutagePlan): Promise<OutageReport
     const samples = await load.stop();
     return { samples, breakingAt, brokenAt, repairingAt, repairedAt, recoveredAt, readyDuringOutage, healthDuringOutage, probesDuringOutage, healthAfter };
   } finally {
+    // A failure mid-outage must not leave the store broken for the tests (and afterAll) that follow.
+    if (broken && !repaired) await plan.repairStore().catch(() => undefined);
     await load.stop();
   }
 }
@@ -459,7 +465,7 @@ async function waitForService(fixtures: TrafficFixtures, deadline: number): Prom
       return false;
     }
   };
-  while (Date.now() < deadline) {
+  for (let attempt = 0; attempt < 1_000 && Date.now() < deadline; attempt++) {
     const results = await Promise.all([
       ok({ method: 'GET', url: `${baseUrl}/auth/session`, headers: { cookie: fixtures.cookie.cookie } }),
       ok({ method: 'GET', url: `${baseUrl}/auth/session`, headers: { authorization: `Bearer ${fixtures.bearer.accessToken}` } }),

@@ -136,7 +136,9 @@ export function createKeyRing(store: SigningKeyStore, policy: KeyRingPolicy, clo
       const now = clock.now();
       let current = currentIndex(now);
       if (current === -1) {
-        await insert(now);
+        // Every node that finds the ring empty computes the same instant (the start of the
+        // current rotation period), so the store's unique activatesAt keeps exactly one key.
+        await insert(Math.floor(now / policy.rotationIntervalMs) * policy.rotationIntervalMs);
         await load();
         current = currentIndex(now);
       }
@@ -144,7 +146,10 @@ export function createKeyRing(store: SigningKeyStore, policy: KeyRingPolicy, clo
       const hasNext = keys.some((k) => k.stored.activatesAt > now);
       const due = active.stored.activatesAt + policy.rotationIntervalMs;
       if (!hasNext && now >= due - policy.prepublishMs) {
-        await insert(Math.max(due, now + policy.prepublishMs));
+        // Again an instant every node agrees on: the due date, or — if every node was down past
+        // it — the next multiple of the pre-publication delay that still pre-publishes the key.
+        const late = Math.ceil((now + policy.prepublishMs) / policy.prepublishMs) * policy.prepublishMs;
+        await insert(now < due ? due : late);
         await load();
       }
       for (let i = 0; i < keys.length; i++) {
