@@ -11,6 +11,7 @@
  * once the set is older than its staleness bound.
  */
 import type { Clock } from '../core/clock.js';
+import { checkRevocation } from '../core/revocation-codec.js';
 import type { Revocation } from '../core/model.js';
 import type { RevocationSet } from '../core/tokens/revocation-set.js';
 import { abortableFetch, createAbortScope, scopedReader } from './abort-scope.js';
@@ -48,24 +49,6 @@ export interface RevocationFeedClient {
   readonly live: boolean;
   /** Resolves when the client has stopped (after the signal aborts). */
   readonly done: Promise<void>;
-}
-
-function isEntryValue(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0;
-}
-
-function isInstant(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-/** Checks one revocation entry from the wire; the feed is authenticated but still input. */
-export function parseRevocation(value: unknown): Revocation | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const { kind, value: subject, expiresAt, notBefore } = value as Record<string, unknown>;
-  if (!isEntryValue(subject) || !isInstant(expiresAt)) return null;
-  if (kind === 'sid' || kind === 'jti') return { kind, value: subject, expiresAt };
-  if (kind === 'sub' && isInstant(notBefore)) return { kind, value: subject, notBefore, expiresAt };
-  return null;
 }
 
 function parseJson(data: string, what: string): unknown {
@@ -108,7 +91,7 @@ export function startRevocationFeed(options: RevocationFeedOptions): RevocationF
       if (!Array.isArray(list)) throw new Error('The revocation snapshot has no `revocations` array.');
       const entries: Revocation[] = [];
       for (const item of list) {
-        const entry = parseRevocation(item);
+        const entry = checkRevocation(item);
         // An entry we cannot read might be the one that revokes a token: drop the connection
         // (and so, eventually, fail closed) rather than run on a set with a hole in it.
         if (entry === null) throw new Error('The revocation snapshot has a malformed entry.');
@@ -125,7 +108,7 @@ export function startRevocationFeed(options: RevocationFeedOptions): RevocationF
     }
     if (event.type === 'revocation') {
       if (!state.snapshot) throw new Error('The revocation feed sent an entry before its snapshot.');
-      const entry = parseRevocation(parseJson(event.data, 'revocation'));
+      const entry = checkRevocation(parseJson(event.data, 'revocation'));
       if (entry === null) throw new Error('The revocation feed sent a malformed entry.');
       set.apply(entry);
       lastEventAt = clock.now();

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Revocation } from '../../src/core/model.js';
 import { openPostgresStores } from '../../src/stores/postgres/index.js';
 import type { PostgresStores, PostgresStoresOptions } from '../../src/stores/postgres/index.js';
-import { checkRevocation, decodeRevocation, encodeRevocation } from '../../src/stores/postgres/bus-payload.js';
+import { checkRevocation, decodeRevocation, encodeRevocation } from '../../src/core/revocation-codec.js';
 import { channelName } from '../../src/stores/postgres/pg-config.js';
 import {
   POSTGRES_URL,

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSseParser } from '../../src/verifier/sse-parser.js';
 import type { SseEvent } from '../../src/verifier/sse-parser.js';
-import { parseRevocation } from '../../src/verifier/revocation-feed-client.js';
+import { checkRevocation as parseRevocation } from '../../src/core/revocation-codec.js';
 
 function parseAll(chunks: readonly string[], max = 1_000_000): SseEvent[] {
   const events: SseEvent[] = [];
@@ -59,10 +59,12 @@ describe('createSseParser', () => {
   });
 });
 
-describe('parseRevocation', () => {
+describe('checkRevocation (the one wire format of revocations)', () => {
   it('accepts the three kinds and refuses anything else', () => {
     expect(parseRevocation({ kind: 'sid', value: 's', expiresAt: 1 })).toEqual({ kind: 'sid', value: 's', expiresAt: 1 });
-    expect(parseRevocation({ kind: 'jti', value: 'j', expiresAt: 1, extra: true })).toEqual({ kind: 'jti', value: 'j', expiresAt: 1 });
+    expect(parseRevocation({ kind: 'jti', value: 'j', expiresAt: 1 })).toEqual({ kind: 'jti', value: 'j', expiresAt: 1 });
+    // Exactly its own fields: anything else on the wire is not an entry Tessera wrote.
+    expect(parseRevocation({ kind: 'jti', value: 'j', expiresAt: 1, extra: true })).toBeNull();
     expect(parseRevocation({ kind: 'sub', value: 'u', notBefore: 5, expiresAt: 9 })).toEqual({ kind: 'sub', value: 'u', notBefore: 5, expiresAt: 9 });
     for (const bad of [null, 'sid', { kind: 'sub', value: 'u', expiresAt: 9 }, { kind: 'sid', value: '', expiresAt: 1 }, { kind: 'sid', value: 's', expiresAt: '1' }, { kind: 'all', value: 'x', expiresAt: 1 }]) {
       expect(parseRevocation(bad)).toBeNull();

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AuthenticationError, BadRequestError } from '../../core/errors.js';
 import type { Revocation } from '../../core/model.js';
+import { toWireRevocation } from '../../core/revocation-codec.js';
 import { type AuthRequest, singleHeader } from '../../core/request.js';
 import type { RouteContext } from '../app.js';
 import { createClientAuthenticator } from '../client-auth.js';
@@ -45,10 +46,10 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: RouteContext): 
     };
     const queued: Revocation[] = [];
     let live = false;
-    const unsubscribe = tessera.revocationFeed.subscribe((entry) => (live ? send('revocation', entry) : queued.push(entry)));
+    const unsubscribe = tessera.revocationFeed.subscribe((entry) => (live ? send('revocation', toWireRevocation(entry)) : queued.push(entry)));
     const snapshot = await tessera.stores.revocations.listRevocations(tessera.clock.now());
-    send('snapshot', { now: tessera.clock.now(), revocations: snapshot });
-    for (const entry of queued) send('revocation', entry);
+    send('snapshot', { now: tessera.clock.now(), revocations: snapshot.map(toWireRevocation) });
+    for (const entry of queued) send('revocation', toWireRevocation(entry));
     live = true;
     const heartbeat = setInterval(() => send('heartbeat', { now: tessera.clock.now() }), ctx.heartbeatMs);
     const stop = (): void => {

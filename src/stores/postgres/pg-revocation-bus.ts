@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import type { Revocation } from '../../core/model.js';
 import type { RevocationBus } from '../types.js';
-import { decodeRevocation, encodeRevocation } from './bus-payload.js';
+import { decodeRevocation, encodeRevocation } from '../../core/revocation-codec.js';
 import type { PgSettings } from './pg-config.js';
 
 /** The PostgreSQL bus as the stores expose it: a `RevocationBus` whose status is always observable. */

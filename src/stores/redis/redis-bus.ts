@@ -1,6 +1,7 @@
 import { Cluster } from 'ioredis';
 import type { Revocation } from '../../core/model.js';
 import type { RevocationBus } from '../types.js';
+import { decodeRevocation, encodeRevocation } from '../../core/revocation-codec.js';
 import { quit } from './redis-connection.js';
 import type { RedisClient, RedisConnection } from './redis-connection.js';
 
@@ -13,48 +14,7 @@ export interface RedisRevocationBus extends RevocationBus {
   close(): Promise<void>;
 }
 
-/** Longest `value` accepted on the wire (ids are ~22–43 characters). */
-const MAX_VALUE_LENGTH = 1024;
 const HEARTBEAT_MS = 10_000;
-
-/**
- * Returns the entry when `payload` is exactly a well-formed `Revocation` in JSON, else null.
- * Anyone who can reach the Redis server can PUBLISH on the channel: payloads are input.
- */
-export function decodeBusPayload(payload: string): Revocation | null {
-  if (payload.length > 4 * MAX_VALUE_LENGTH) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-  const record = parsed as Record<string, unknown>;
-  const { kind, value, expiresAt, notBefore } = record;
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) return null;
-  if (!Number.isSafeInteger(expiresAt)) return null;
-  const fields = Object.keys(record).sort().join(',');
-  if ((kind === 'sid' || kind === 'jti') && fields === 'expiresAt,kind,value') {
-    return { kind, value, expiresAt: expiresAt as number };
-  }
-  if (kind === 'sub' && Number.isSafeInteger(notBefore) && fields === 'expiresAt,kind,notBefore,value') {
-    return { kind, value, notBefore: notBefore as number, expiresAt: expiresAt as number };
-  }
-  return null;
-}
-
-/** Serialises an entry; throws RangeError for one that `decodeBusPayload` would drop. */
-export function encodeBusPayload(entry: Revocation): string {
-  // Rebuilt field by field so no extra property of the caller's object reaches the wire.
-  const wire =
-    entry.kind === 'sub'
-      ? { kind: entry.kind, value: entry.value, notBefore: entry.notBefore, expiresAt: entry.expiresAt }
-      : { kind: entry.kind, value: entry.value, expiresAt: entry.expiresAt };
-  const payload = JSON.stringify(wire);
-  if (decodeBusPayload(payload) === null) throw new RangeError('The revocation entry is malformed.');
-  return payload;
-}
 
 /**
  * Creates the pub/sub revocation bus. Publishing goes through the store's connection (on a
@@ -90,7 +50,7 @@ export function createRedisRevocationBus(
   };
 
   const deliver = (payload: string): void => {
-    const entry = decodeBusPayload(payload);
+    const entry = decodeRevocation(payload);
     if (entry === null) return;
     for (const listener of [...listeners]) {
       try {
@@ -130,7 +90,7 @@ export function createRedisRevocationBus(
       return connected;
     },
     async publish(entry: Revocation): Promise<void> {
-      const payload = encodeBusPayload(entry);
+      const payload = encodeRevocation(entry);
       await connection.run((c) => c.publish(channel, payload));
     },
     subscribe(listener: (entry: Revocation) => void): () => void {

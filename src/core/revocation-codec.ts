@@ -1,9 +1,10 @@
-import type { Revocation } from '../../core/model.js';
+import type { Revocation } from './model.js';
 
 /**
- * The wire format of revocations on the LISTEN/NOTIFY bus: the entry as compact JSON. Anyone
- * who can connect to the database can NOTIFY on the channel, so every payload is treated as
- * input and checked strictly — an entry that fails is dropped, never half-applied.
+ * The one wire format of revocations — on the Redis and PostgreSQL buses and in the SSE feed:
+ * the entry as compact JSON with exactly its own fields. Anyone who can reach a bus can publish
+ * on it, and a verifier reads the feed over a network, so every payload is input and is checked
+ * strictly: an entry that fails is dropped, never half-applied.
  */
 
 /** Longest `value` accepted (ids are ~22–43 characters); keeps payloads far below NOTIFY's 8000 bytes. */
@@ -31,18 +32,21 @@ export function checkRevocation(value: unknown): Revocation | null {
   return null;
 }
 
-/** Serialises an entry for `pg_notify`; throws RangeError for an entry that could not be read back. */
+/** The entry with exactly its own fields (no extra property of the caller's object reaches the wire). */
+export function toWireRevocation(entry: Revocation): Revocation {
+  return entry.kind === 'sub'
+    ? { kind: entry.kind, value: entry.value, notBefore: entry.notBefore, expiresAt: entry.expiresAt }
+    : { kind: entry.kind, value: entry.value, expiresAt: entry.expiresAt };
+}
+
+/** Serialises an entry; throws RangeError for an entry that could not be read back. */
 export function encodeRevocation(entry: Revocation): string {
-  // Rebuilt field by field so no extra property of the caller's object reaches the wire.
-  const wire =
-    entry.kind === 'sub'
-      ? { kind: entry.kind, value: entry.value, notBefore: entry.notBefore, expiresAt: entry.expiresAt }
-      : { kind: entry.kind, value: entry.value, expiresAt: entry.expiresAt };
+  const wire = toWireRevocation(entry);
   if (checkRevocation(wire) === null) throw new RangeError('The revocation entry is malformed.');
   return JSON.stringify(wire);
 }
 
-/** Parses a NOTIFY payload; null for anything but a well-formed entry. */
+/** Parses one serialised entry; null for anything but a well-formed entry. */
 export function decodeRevocation(payload: string | undefined): Revocation | null {
   if (payload === undefined || payload.length > 4 * MAX_REVOCATION_VALUE_LENGTH) return null;
   try {
