@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TesseraConfig } from '../core/config.js';
 import { createMemoryStores } from '../stores/memory/memory-stores.js';
@@ -29,7 +30,11 @@ export async function openConfiguredStores(config: TesseraConfig): Promise<Store
 }
 
 async function openSqlStores(url: string, config: TesseraConfig, sqlitePath: string): Promise<Stores> {
-  if (url === 'sqlite') return openSqliteStores({ path: sqlitePath });
+  if (url === 'sqlite') {
+    // The data directory holds password hashes and the master secret: owner-only from the start.
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    return openSqliteStores({ path: sqlitePath });
+  }
   const { openPostgresStores } = await import('../stores/postgres/index.js');
   const stores = openPostgresStores({ url, schema: config.postgresSchema });
   // Connect and migrate now, so a wrong URL fails at start-up rather than on the first request.

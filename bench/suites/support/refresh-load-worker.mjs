@@ -73,7 +73,8 @@ async function runRefresh(options) {
   if (pool.idle.length < options.connections * 2) throw new Error(`only ${pool.idle.length} idle sessions left for ${options.connections} connections`);
   const inFlight = new Set();
   let unexpected = 0;
-  const { refreshPool: _pool, ...autocannonOptions } = options;
+  const autocannonOptions = { ...options };
+  delete autocannonOptions.refreshPool;
   const result = await autocannon({
     ...autocannonOptions,
     method: 'POST',

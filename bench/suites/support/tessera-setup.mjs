@@ -104,7 +104,7 @@ export async function uniquePostgresSchema(ctx, label) {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${POSTGRES_URL} (${error.message}). Start it or set BENCH_POSTGRES_URL.`);
+    throw new Error(`PostgreSQL is not reachable at ${POSTGRES_URL} (${error.message}). Start it or set BENCH_POSTGRES_URL.`, { cause: error });
   } finally {
     await client.end().catch(() => {});
   }
@@ -153,7 +153,7 @@ export async function postgresBackendPids(pid, port = Number(new URL(POSTGRES_UR
   }
   const ports = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

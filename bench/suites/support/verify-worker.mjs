@@ -18,6 +18,7 @@
  */
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { ReadableStream } from 'node:stream/web';
 import { jwtVerify } from 'jose';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
@@ -90,7 +91,7 @@ function inMemoryFetch(fixtures, timers) {
   return async (url) => {
     const path = new URL(url).pathname;
     if (path === '/.well-known/jwks.json') {
-      return new Response(JSON.stringify({ keys: [fixtures.publicJwk] }), { status: 200, headers: { 'content-type': 'application/json' } });
+      return new globalThis.Response(JSON.stringify({ keys: [fixtures.publicJwk] }), { status: 200, headers: { 'content-type': 'application/json' } });
     }
     if (path === '/auth/revocations') {
       const body = new ReadableStream({
@@ -102,9 +103,9 @@ function inMemoryFetch(fixtures, timers) {
           timers.push(timer);
         },
       });
-      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
+      return new globalThis.Response(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
     }
-    return new Response('not found', { status: 404 });
+    return new globalThis.Response('not found', { status: 404 });
   };
 }
 
