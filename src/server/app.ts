@@ -94,20 +94,26 @@ export async function buildServer(tessera: Tessera, observability: Observability
     ip: request.ip ?? null,
   });
 
-  const { sessionValidations } = observability.metrics;
+  // Label children resolved once: inc({ result }) would hash the labels on every request.
+  const validations = {
+    valid: observability.metrics.sessionValidations.labels({ result: 'valid' }),
+    invalid: observability.metrics.sessionValidations.labels({ result: 'invalid' }),
+    refused: observability.metrics.sessionValidations.labels({ result: 'refused' }),
+    missing: observability.metrics.sessionValidations.labels({ result: 'missing' }),
+  };
   const requireAuthOf = async (request: AuthRequest): Promise<AuthContext> => {
     let context: AuthContext | null;
     try {
       context = await tessera.authenticator.authenticate(request);
     } catch (error) {
-      sessionValidations.inc({ result: error instanceof AuthenticationError ? 'invalid' : 'refused' });
+      (error instanceof AuthenticationError ? validations.invalid : validations.refused).inc();
       throw error;
     }
     if (!context) {
-      sessionValidations.inc({ result: 'missing' });
+      validations.missing.inc();
       throw new AuthenticationError('unauthenticated', 'Sign in first.');
     }
-    sessionValidations.inc({ result: 'valid' });
+    validations.valid.inc();
     return context;
   };
   const requireAuth = (request: FastifyRequest): Promise<AuthContext> => requireAuthOf(toAuthRequest(request));
@@ -136,12 +142,19 @@ export async function buildServer(tessera: Tessera, observability: Observability
   });
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, createProblem(404, 'not_found', 'No such endpoint.')));
 
+  // prom-client hashes a label object on every observe(); the few route × method × status
+  // combinations are resolved to their child series once and reused (hot path).
   const { requestDuration } = observability.metrics;
+  const series = new Map<string, { observe(value: number): void }>();
   app.addHook('onResponse', (request, reply, done) => {
-    requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${route} ${request.method} ${reply.statusCode}`;
+    let child = series.get(key);
+    if (!child) {
+      child = requestDuration.labels({ route, method: request.method, status: String(reply.statusCode) });
+      if (series.size < 1000) series.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
     done();
   });
 
