@@ -20,8 +20,18 @@ export function decodeBase64Url(text: string): Buffer | null {
   return bytes;
 }
 
-/** True when `text` is canonical base64url of exactly `byteLength` bytes. */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True when `text` is canonical base64url of exactly `byteLength` bytes. Allocation-free (it is
+ * on every cookie request): the alphabet by regular expression, and the canonical form by
+ * checking that the unused low bits of the last character are zero.
+ */
 export function isBase64UrlOfLength(text: string, byteLength: number): boolean {
-  if (text.length !== Math.ceil((byteLength * 4) / 3)) return false;
-  return decodeBase64Url(text) !== null;
+  const length = Math.ceil((byteLength * 4) / 3);
+  if (text.length !== length || !BASE64URL.test(text)) return false;
+  const unusedBits = length * 6 - byteLength * 8;
+  if (unusedBits === 0) return true;
+  const last = ALPHABET.indexOf(text.charAt(length - 1));
+  return (last & ((1 << unusedBits) - 1)) === 0;
 }
