@@ -40,7 +40,7 @@ export function stealCores(before, after, seconds) {
  */
 export async function waitForQuiet({ threshold = 0.15, sampleMs = 300, maxWaitMs = 60_000 } = {}) {
   const started = Date.now();
-  let busy = null;
+  let busy;
   for (;;) {
     const before = readMachineTicks();
     if (!before) return { quiet: true, waitedMs: 0, busy: null };

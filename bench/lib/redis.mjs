@@ -13,7 +13,7 @@ export async function connectRedis(url) {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Error(`Redis is not reachable at ${url} (${error.message}). Start it or set BENCH_REDIS_URL.`);
+    throw new Error(`Redis is not reachable at ${url} (${error.message}). Start it or set BENCH_REDIS_URL.`, { cause: error });
   }
   return {
     client,
