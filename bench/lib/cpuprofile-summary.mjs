@@ -48,7 +48,7 @@ for (let i = 0; i < samples.length; i++) {
   const dt = timeDeltas[i + 1] ?? 0; // the delta after a sample is the time spent in it
   const node = byId.get(samples[i]);
   const name = node.callFrame.functionName;
-  if (name === '(idle)' || name === '(program)') {
+  if (name === '(idle)') {
     idle += dt;
     continue;
   }
@@ -73,7 +73,7 @@ const show = (title, map) => {
     .slice(0, top)
     .forEach(([k, us]) => console.log(`${((100 * us) / busy).toFixed(1).padStart(6)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`));
 };
-console.log(`busy ${(busy / 1e6).toFixed(2)} s, idle/program ${(idle / 1e6).toFixed(2)} s (shares below are of busy time)`);
+console.log(`busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s (shares below are of busy time; "(program)" is native code V8 cannot attribute: libuv, llhttp, the compiler)`);
 show('self time by owner', owners);
 show('self time', self);
 show('inclusive time', inclusive);

@@ -4,7 +4,9 @@
  * `configure` hook — one Fastify instance, one origin — and protected by `requireAuth` from
  * `tessera/middleware/fastify`:
  *
- *   GET /hello  (preHandler requireAuth) → {"hello":"world","user":"<user id>"}
+ *   GET /hello   (preHandler requireAuth) → {"hello":"world","user":"<user id>"}
+ *   GET /public  no authentication          → {"hello":"world"}  (diagnostic: the cost of Tessera's
+ *                                                Fastify instance itself — its hooks and metrics)
  *
  * With `Authorization: Bearer <access token>` the hook verifies the token (signature, claims,
  * verified-token cache, revocation set) and loads its live session and user; anything else is a
@@ -22,6 +24,7 @@ try {
     configure(app, tessera) {
       app.decorateRequest('auth', null);
       app.get('/hello', { preHandler: requireAuth(tessera) }, async (request) => ({ hello: 'world', user: request.auth.user.id }));
+      app.get('/public', async () => ({ hello: 'world' }));
     },
   });
   serveUntilStopped(server.url, () => server.close(), { sessionStore: server.tessera.config.sessionStore });

@@ -9,6 +9,10 @@
  *   (b) an app embedding Tessera with `startServer({ configure })`, a hello route protected by
  *       `requireAuth` from `tessera/middleware/fastify` (bench/servers/tessera-bearer-middleware.mjs).
  *
+ * Diagnostic, no target: the same embedding server's unauthenticated `GET /public` (same
+ * response as the hello-world), which prices Tessera's Fastify instance itself (its hooks and
+ * per-request metrics) apart from authentication.
+ *
  * One user, one bearer session, one access token for the whole run — the warm case. Before and
  * after measuring, the token must be accepted and a tampered one refused.
  */
@@ -52,6 +56,8 @@ export async function run(ctx) {
 
   const helloCheck = await request(new URL('/', hello.url));
   expectResponse(helloCheck.status === 200 && helloCheck.body?.hello === 'world', 'Fastify hello-world GET /', helloCheck);
+  const publicCheck = await request(new URL('/public', middleware.url));
+  expectResponse(publicCheck.status === 200 && publicCheck.body?.hello === 'world', 'embedding server GET /public', publicCheck);
   const gatewaySession = await signInBearer(gateway.url);
   const middlewareSession = await signInBearer(middleware.url);
   await checkGateway(gateway.url, gatewaySession, 'before measuring');
@@ -63,6 +69,7 @@ export async function run(ctx) {
     { key: 'hello', label: 'Fastify hello-world', server: hello, request: { path: '/' } },
     { key: 'gateway', label: 'Tessera GET /auth/verify', server: gateway, request: { path: '/auth/verify', headers: bearer(gatewaySession) } },
     { key: 'middleware', label: 'requireAuth GET /hello', server: middleware, request: { path: '/hello', headers: bearer(middlewareSession) } },
+    { key: 'public', label: 'embedding, no auth GET /public', server: middleware, request: { path: '/public', headers: bearer(middlewareSession) } },
   ]);
 
   await checkGateway(gateway.url, gatewaySession, 'after measuring');
@@ -78,10 +85,12 @@ export async function run(ctx) {
   const notes = [
     'CPU columns: median share of one core per round (server = the measured server, load = autocannon, others = every other process, steal = hypervisor steal)',
   ];
-  if (cost('hello') && cost('gateway') && cost('middleware')) {
+  if (cost('hello') && cost('gateway') && cost('middleware') && cost('public')) {
     notes.push(
       `cross-check by server CPU per request: hello-world ${cost('hello').toFixed(1)} µs, /auth/verify ${cost('gateway').toFixed(1)} µs, ` +
         `requireAuth ${cost('middleware').toFixed(1)} µs → ${(cost('hello') / cost('gateway')).toFixed(2)}× and ${(cost('hello') / cost('middleware')).toFixed(2)}×`,
+      `diagnostic: Tessera's Fastify instance without auth (GET /public) ${cost('public').toFixed(1)} µs/req = ${(figures.public.median / figures.hello.median).toFixed(2)}× the hello-world; ` +
+        `so the instance costs ${(cost('public') - cost('hello')).toFixed(1)} µs/req and requireAuth ${(cost('middleware') - cost('public')).toFixed(1)} µs/req on top`,
     );
   }
   const { noise } = figures;
@@ -97,6 +106,7 @@ export async function run(ctx) {
       result('hello', 'Fastify 5 hello-world: GET / → {"hello":"world"}'),
       result('gateway', 'Tessera GET /auth/verify, Bearer (SQLite), 200 + X-Auth-* headers'),
       result('middleware', 'Fastify + Tessera requireAuth (startServer configure), GET /hello, Bearer'),
+      result('public', 'diagnostic: the same embedding server, GET /public without auth'),
     ],
     ratios: [ratio('Tessera GET /auth/verify ÷ bare Fastify hello-world', 'gateway'), ratio('requireAuth route ÷ bare Fastify hello-world', 'middleware')],
   };

@@ -5,6 +5,8 @@
  *   hello        bare Fastify hello-world
  *   json         bare Fastify answering Tessera's exact response document, no authentication
  *   json+metrics the same plus Tessera's per-request Prometheus work (counter + onResponse histogram)
+ *   core         a bare Fastify route calling Tessera's core (authenticate + views) in the Tessera
+ *                process (BENCH_TESSERA_VARIANT=core-route): Tessera without its server layer
  *   no-metrics   Tessera with no-op metrics (BENCH_TESSERA_VARIANT=no-metrics)
  *   memory       Tessera with the in-memory session store (TESSERA_SESSION_STORE=memory)
  *   tessera      Tessera as shipped (SQLite)
@@ -22,8 +24,10 @@ export async function run(ctx) {
   const tessera = await startTessera(ctx);
   const noMetrics = await startTessera(ctx, { name: 'tessera-no-metrics', variant: 'no-metrics' });
   const memory = await startTessera(ctx, { name: 'tessera-memory', env: { TESSERA_SESSION_STORE: 'memory' } });
+  const core = await startTessera(ctx, { name: 'tessera-core-route', variant: 'core-route' });
   const users = {
     tessera: await signInToTessera(tessera.url),
+    core: await signInToTessera(core.info.tesseraUrl),
     noMetrics: await signInToTessera(noMetrics.url),
     memory: await signInToTessera(memory.url),
   };
@@ -31,6 +35,7 @@ export async function run(ctx) {
   const hello = await ctx.startServer({ name: 'fastify-hello', script: 'fastify-hello.mjs' });
   const json = await ctx.startServer({ name: 'fastify-json', script: 'fastify-json.mjs', env: { BENCH_RESPONSE_BODY: body } });
   const jsonMetrics = await ctx.startServer({ name: 'fastify-json-metrics', script: 'fastify-json.mjs', env: { BENCH_RESPONSE_BODY: body, BENCH_METRICS: '1' } });
+  await expectTesseraSignedIn(core.url, users.core.cookie, users.core.email, 'on the bare core route');
   for (const server of [json, jsonMetrics]) {
     const check = await request(new URL('/', server.url));
     expectResponse(check.status === 200 && check.body?.user?.email === users.tessera.email, `${server.name} GET /`, check);
@@ -41,6 +46,7 @@ export async function run(ctx) {
     { key: 'hello', label: 'Fastify hello-world', server: hello, request: { path: '/' } },
     { key: 'json', label: 'Fastify, Tessera\'s response, no auth', server: json, request: { path: '/', headers: cookie('tessera') } },
     { key: 'jsonMetrics', label: '… + Tessera\'s prom-client work', server: jsonMetrics, request: { path: '/', headers: cookie('tessera') } },
+    { key: 'core', label: 'Fastify route calling Tessera\'s core', server: core, request: { path: '/auth/session', headers: cookie('core') } },
     { key: 'noMetrics', label: 'Tessera, no-op metrics', server: noMetrics, request: { path: '/auth/session', headers: cookie('noMetrics') } },
     { key: 'memory', label: 'Tessera, memory store', server: memory, request: { path: '/auth/session', headers: cookie('memory') } },
     { key: 'tessera', label: 'Tessera (SQLite, as shipped)', server: tessera, request: { path: '/auth/session', headers: cookie('tessera') } },
@@ -56,6 +62,8 @@ export async function run(ctx) {
     delta('prom-client work (json+metrics − json)', 'jsonMetrics', 'json'),
     delta('metrics inside Tessera (tessera − no-metrics)', 'tessera', 'noMetrics'),
     delta('SQLite vs memory store (tessera − memory)', 'tessera', 'memory'),
+    delta('Tessera core: authenticate + views (core − json)', 'core', 'json'),
+    delta('Tessera server layer around the core (tessera − core)', 'tessera', 'core'),
     delta('authentication + rest of Tessera (no-metrics − json)', 'noMetrics', 'json'),
     delta('Tessera in all (tessera − hello)', 'tessera', 'hello'),
   ].filter(Boolean);

@@ -28,7 +28,7 @@ import {
   expectBearerSignedIn,
   loginBearer,
   mapLimit,
-  postgresBackendPids,
+  postgresBackendsOf,
   randomSecret,
   registerUser,
   tesseraEnv,
@@ -122,10 +122,6 @@ export async function run(ctx) {
   }
   ctx.log('  checked: refresh rotates (new pair works, a token two generations old is refused as reused and ends its session)');
 
-  // A short untimed run opens every pooled PostgreSQL connection, so their backends can be found.
-  await load.run({ url: pgServer.url, refreshPool: stores[0].origin, connections: ctx.options.connections, pipelining: 1, duration: 1 });
-  const pgPids = await postgresBackendPids(pgServer.pid);
-  ctx.log(`  PostgreSQL backends serving Tessera: ${pgPids.length} (their CPU is the postgres column)`);
 
   const figures = await measureCustom(ctx, load, [
     { key: 'hello', label: 'Fastify hello-world', server: hello, load: { url: hello.url } },
@@ -134,7 +130,7 @@ export async function run(ctx) {
       label: 'Tessera refresh (PostgreSQL)',
       server: pgServer,
       load: { url: pgServer.url, refreshPool: stores[0].origin },
-      pidGroups: { postgres: pgPids, redis: [] },
+      pidGroups: { postgres: postgresBackendsOf(pgServer.pid), redis: [] },
     },
     {
       key: 'redis',

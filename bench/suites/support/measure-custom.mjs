@@ -5,8 +5,9 @@
  * each measurement, CPU accounting of every process involved, contaminated measurements redone,
  * any non-2xx response failing the run — and the same figures shape, so bench/lib/report.mjs
  * prints it alike. Differences: `load` is any handle with `{ pid, run(options) }`, and a target
- * names extra processes as groups (`pidGroups: { postgres: [pid, …] }`), since PostgreSQL
- * serves a connection pool with one backend process per connection.
+ * names extra processes as groups (`pidGroups: { redis: [pid] }`, or pids found at the end of
+ * the run), since PostgreSQL serves a connection pool with one backend process per connection,
+ * and the pool opens and closes them as it likes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCpuSeconds } from '../../lib/cpu.mjs';
@@ -15,25 +16,35 @@ import { median, medianOrNull } from '../../lib/stats.mjs';
 
 const PAUSE_BETWEEN_RUNS_MS = 250;
 
-/** Like startCpuMeter, over named groups of pids (each group's CPU summed). */
+/**
+ * Like startCpuMeter, over named groups of processes, each group's CPU summed. A group is an
+ * array of pids, or `{ before(), after() }` for processes that come and go (a connection pool's
+ * database backends): `before()` lists candidates whose CPU is read at the start, `after()`
+ * (async) the members at the end; a member that was not a candidate started during the run and
+ * counts from zero.
+ */
 function startGroupMeter(groups) {
   const started = process.hrtime.bigint();
-  const read = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.map(readCpuSeconds)]));
-  const before = read();
+  const listBefore = (group) => (Array.isArray(group) ? group : group.before());
+  const before = Object.fromEntries(
+    Object.entries(groups).map(([name, group]) => [name, new Map(listBefore(group).map((pid) => [pid, readCpuSeconds(pid)]))]),
+  );
   return {
-    stop() {
+    async stop() {
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
-      const after = read();
       const out = {};
-      for (const [name, values] of Object.entries(after)) {
+      for (const [name, group] of Object.entries(groups)) {
+        const members = Array.isArray(group) ? group : await group.after();
         let sum = 0;
         let known = false;
-        values.forEach((value, i) => {
-          if (value !== null && before[name][i] !== null) {
-            sum += value - before[name][i];
+        for (const pid of members) {
+          const after = readCpuSeconds(pid);
+          const start = before[name].has(pid) ? before[name].get(pid) : 0;
+          if (after !== null && start !== null) {
+            sum += after - start;
             known = true;
           }
-        });
+        }
         out[name] = known ? sum / wall : null;
       }
       return out;
@@ -57,8 +68,8 @@ export async function measureCustom(ctx, load, targets) {
     const started = process.hrtime.bigint();
     const result = await load.run({ ...target.load, connections: options.connections, pipelining: 1, duration: seconds });
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpu = meter.stop();
     const machineAfter = readMachineTicks();
+    const cpu = await meter.stop();
     const machine = busyCores(machineBefore, machineAfter, wall);
     const ours = Object.values(cpu).reduce((sum, v) => (v === null ? sum : sum + v), 0);
     cpu.others = machine === null ? null : Math.max(0, machine - ours);

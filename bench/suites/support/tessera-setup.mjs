@@ -134,6 +134,31 @@ export function uniqueRedisPrefix(ctx, redis, label) {
   return prefix;
 }
 
+/** Pids of every process whose command name is `name` (from /proc/<pid>/stat); [] off Linux. */
+export function processesNamed(name) {
+  if (process.platform !== 'linux') return [];
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * The CPU group of the PostgreSQL backends serving process `pid` during a measurement (see
+ * bench/suites/support/measure-custom.mjs): every postgres process is a candidate at the start,
+ * and the members are the backends connected to `pid` at the end.
+ */
+export function postgresBackendsOf(pid) {
+  return { before: () => processesNamed('postgres'), after: () => postgresBackendPids(pid) };
+}
+
 /**
  * The pids of the PostgreSQL backends serving process `pid`: its TCP connections to port 5432
  * (socket inodes from /proc/<pid>/fd, local ports from /proc/net/tcp{,6}) matched to
