@@ -82,6 +82,8 @@ const USER_CACHE_MS = 2_000;
 interface CacheEntry {
   session: Session;
   user: User;
+  /** The exact token already verified against this session's hash (cookie carrier). */
+  token?: string;
 }
 
 /** Creates the session manager over the stores. */
@@ -93,6 +95,10 @@ export function createSessionManager(
   publishRevocations: RevocationSink = async () => undefined,
 ): SessionManager {
   const cache = new Map<string, CacheEntry>();
+  // Verified tokens → their cache entry, so a repeat request skips SHA-256 and the comparison.
+  // A Map lookup by the whole token reveals nothing about the secret: the final string equality
+  // runs only for a token whose hash matched, which an attacker cannot aim for without the token.
+  const verified = new Map<string, CacheEntry>();
   const userCache = new Map<string, { user: User; until: number }>();
   let lastCounter = stores.sessions.externalChangeCounter();
   const cacheEnabled = policy.cacheSize > 0 && lastCounter !== null;
@@ -100,13 +106,19 @@ export function createSessionManager(
   // (possibly revoked) result into the cache afterwards.
   let epoch = 0;
 
+  const forget = (sessionId: string): void => {
+    const token = cache.get(sessionId)?.token;
+    if (token !== undefined) verified.delete(token);
+    cache.delete(sessionId);
+  };
   const evict = (sessionId: string): void => {
     epoch++;
-    cache.delete(sessionId);
+    forget(sessionId);
   };
   const invalidateCache = (): void => {
     epoch++;
     cache.clear();
+    verified.clear();
     userCache.clear();
   };
   const syncWithStore = (): void => {
@@ -157,7 +169,7 @@ export function createSessionManager(
     if (cacheEnabled && startEpoch === epoch) {
       if (cache.size >= policy.cacheSize) {
         const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
+        if (oldest !== undefined) forget(oldest);
       }
       cache.set(sessionId, entry);
     }
@@ -206,12 +218,19 @@ export function createSessionManager(
     },
 
     async validateSessionToken(token) {
+      syncWithStore();
+      const known = verified.get(token);
+      if (known && cache.get(known.session.id) === known) return checkAndTouch(known);
       const parts = parseSessionToken(token);
       if (!parts) return null;
       const entry = await load(parts.sessionId);
       // Compare the secret's hash, not the secret: the store never holds a usable token, and
       // the constant-time comparison reveals nothing about how much of a guess matched.
       if (!entry || !constantTimeEqual(sha256Base64Url(parts.secret), entry.session.secretHash)) return null;
+      if (cache.get(parts.sessionId) === entry && entry.token === undefined) {
+        entry.token = token;
+        verified.set(token, entry);
+      }
       return checkAndTouch(entry);
     },
 

@@ -79,7 +79,8 @@ export async function measureCustom(ctx, load, targets) {
     if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.ok === 0 || result.unexpectedBodies > 0) {
       throw new Error(
         `${target.label}: ${phase} had ${result.non2xx} non-2xx responses, ${result.errors} socket errors, ${result.timeouts} timeouts ` +
-          `and ${result.unexpectedBodies ?? 0} unexpected bodies (${result.ok} 2xx; status codes ${JSON.stringify(result.statusCodes)}). Only 2xx responses may be measured.`,
+          `and ${result.unexpectedBodies ?? 0} unexpected bodies (${result.ok} 2xx; status codes ${JSON.stringify(result.statusCodes)}` +
+          `${result.failures?.length ? `; first answers: ${result.failures.join(' | ')}` : ''}). Only 2xx responses may be measured.`,
       );
     }
     return { ...result, cpu };

@@ -72,6 +72,7 @@ async function runRefresh(options) {
   if (!pool) throw new Error(`no session pool for ${origin}`);
   if (pool.idle.length < options.connections * 2) throw new Error(`only ${pool.idle.length} idle sessions left for ${options.connections} connections`);
   const inFlight = new Set();
+  const failures = []; // the first few non-200 answers, so a failed run says why
   let unexpected = 0;
   const autocannonOptions = { ...options };
   delete autocannonOptions.refreshPool;
@@ -89,7 +90,11 @@ async function runRefresh(options) {
           return { ...req, body: `{"refresh_token":"${pool.tokens.get(sid)}"}` };
         },
         onResponse(status, body) {
-          if (status !== 200) return; // counted as non-2xx: the run fails
+          if (status !== 200) {
+            // Counted as non-2xx by autocannon: the run fails. Keep the answer for the report.
+            if (failures.length < 3) failures.push(`${status} ${String(body).slice(0, 200)}`);
+            return;
+          }
           let token;
           try {
             token = JSON.parse(body).refresh_token;
@@ -123,7 +128,7 @@ async function runRefresh(options) {
       pool.retired++;
     }
   });
-  return summarise(result, { unexpectedBodies: unexpected, resynced: stranded.length - retired, retired });
+  return summarise(result, { unexpectedBodies: unexpected, resynced: stranded.length - retired, retired, failures });
 }
 
 process.on('message', async (message) => {
