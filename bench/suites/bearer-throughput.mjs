@@ -11,7 +11,9 @@
  *
  * Diagnostic, no target: the same embedding server's unauthenticated `GET /public` (same
  * response as the hello-world), which prices Tessera's Fastify instance itself (its hooks and
- * per-request metrics) apart from authentication.
+ * per-request metrics) apart from authentication. BENCH_DIAGNOSTICS=1 adds `GET /stateless`: a
+ * synchronous preHandler calling only Tessera's access-token verifier (cache hit + revocation
+ * set, no session lookup, no await) — the price of a stateless bearer check.
  *
  * One user, one bearer session, one access token for the whole run — the warm case. Before and
  * after measuring, the token must be accepted and a tampered one refused.
@@ -65,11 +67,19 @@ export async function run(ctx) {
   ctx.log('  checked: the bearer token is accepted (200) and a tampered one refused (401) on both');
 
   const bearer = (session) => ({ authorization: `Bearer ${session.accessToken}` });
+  const diagnostics = ['1', 'true', 'yes', 'on'].includes(String(process.env.BENCH_DIAGNOSTICS ?? '').toLowerCase());
+  if (diagnostics) {
+    const ok = await request(new URL('/stateless', middleware.url), { headers: bearer(middlewareSession) });
+    expectResponse(ok.status === 200 && ok.body?.user === middlewareSession.user.userId, 'GET /stateless (expected 200 with the user)', ok);
+    const bad = await request(new URL('/stateless', middleware.url), { headers: { authorization: `Bearer ${tamper(middlewareSession.accessToken)}` } });
+    expectResponse(bad.status === 401, 'GET /stateless with a tampered token (expected 401)', bad);
+  }
   const figures = await ctx.measure([
     { key: 'hello', label: 'Fastify hello-world', server: hello, request: { path: '/' } },
     { key: 'gateway', label: 'Tessera GET /auth/verify', server: gateway, request: { path: '/auth/verify', headers: bearer(gatewaySession) } },
     { key: 'middleware', label: 'requireAuth GET /hello', server: middleware, request: { path: '/hello', headers: bearer(middlewareSession) } },
     { key: 'public', label: 'embedding, no auth GET /public', server: middleware, request: { path: '/public', headers: bearer(middlewareSession) } },
+    ...(diagnostics ? [{ key: 'stateless', label: 'stateless check GET /stateless', server: middleware, request: { path: '/stateless', headers: bearer(middlewareSession) } }] : []),
   ]);
 
   await checkGateway(gateway.url, gatewaySession, 'after measuring');
@@ -93,6 +103,12 @@ export async function run(ctx) {
         `so the instance costs ${(cost('public') - cost('hello')).toFixed(1)} µs/req and requireAuth ${(cost('middleware') - cost('public')).toFixed(1)} µs/req on top`,
     );
   }
+  if (diagnostics && cost('stateless')) {
+    notes.push(
+      `diagnostic: a synchronous stateless check (Tessera's verifier only, GET /stateless) ${Math.round(figures.stateless.median)} req/s = ` +
+        `${(figures.stateless.median / figures.hello.median).toFixed(2)}× the hello-world, ${cost('stateless').toFixed(1)} µs/req`,
+    );
+  }
   const { noise } = figures;
   if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
   if (noise.keptContaminated > 0 || noise.notQuiet > 0) {
@@ -107,6 +123,7 @@ export async function run(ctx) {
       result('gateway', 'Tessera GET /auth/verify, Bearer (SQLite), 200 + X-Auth-* headers'),
       result('middleware', 'Fastify + Tessera requireAuth (startServer configure), GET /hello, Bearer'),
       result('public', 'diagnostic: the same embedding server, GET /public without auth'),
+      ...(diagnostics ? [result('stateless', 'diagnostic: the same server, GET /stateless (sync verifier check only)')] : []),
     ],
     ratios: [ratio('Tessera GET /auth/verify ÷ bare Fastify hello-world', 'gateway'), ratio('requireAuth route ÷ bare Fastify hello-world', 'middleware')],
   };
