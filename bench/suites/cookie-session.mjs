@@ -5,8 +5,8 @@
  *   (b) express-session + connect-redis on the local Redis, a route returning the session's
  *       user as JSON — target ≥ 5×
  */
-import { randomBytes } from 'node:crypto';
-import { cookiePair, expectResponse, request } from '../lib/http.mjs';
+import { expectExpressSignedIn, signInToExpress } from './support/express-session.mjs';
+import { expectResponse, request } from '../lib/http.mjs';
 import { expectTesseraSignedIn, signInToTessera, startTessera } from '../lib/tessera.mjs';
 import { connectRedis } from '../lib/redis.mjs';
 
@@ -14,26 +14,6 @@ export const description = 'authenticated GET /auth/session (cookie, SQLite) vs 
 
 const HELLO_TARGET = 0.7;
 const EXPRESS_TARGET = 5;
-
-/** Signs in to the express-session server and checks the session really lives in Redis. */
-async function signInToExpress(url, redis, prefix) {
-  const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
-  const login = await request(new URL('/login', url), { method: 'POST', json: { email } });
-  expectResponse(login.status === 200, 'express-session POST /login', login);
-  const cookie = cookiePair(login.setCookies, 'connect.sid');
-  if (!cookie) throw new Error(`express-session POST /login set no connect.sid cookie (Set-Cookie: ${JSON.stringify(login.setCookies)})`);
-  const keys = await redis.keys(prefix);
-  if (keys.length !== 1) throw new Error(`expected exactly 1 session key under ${prefix} in Redis after sign-in, found ${keys.length}`);
-  const stored = JSON.parse((await redis.client.get(keys[0])) ?? 'null');
-  if (stored?.user?.email !== email) throw new Error(`the Redis session ${keys[0]} does not hold the signed-in user`);
-  await expectExpressSignedIn(url, cookie, email, 'before measuring');
-  return { cookie, email };
-}
-
-async function expectExpressSignedIn(url, cookie, email, when) {
-  const who = await request(new URL('/session', url), { headers: { cookie } });
-  expectResponse(who.status === 200 && who.body?.user?.email === email, `express-session GET /session ${when} (expected 200 with the signed-in user)`, who);
-}
 
 /** Runs the suite. */
 export async function run(ctx) {

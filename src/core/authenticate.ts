@@ -86,7 +86,9 @@ export function createRequestAuthenticator(deps: AuthenticatorDeps): RequestAuth
     if (!validated || validated.user.id !== claims.sub) {
       throw new AuthenticationError('token_revoked', 'The session of this token has ended.');
     }
-    return { ...validated, carrier, viaCookie, claims };
+    // Written out, not spread: an object spread plus extra properties costs microseconds per
+    // request on Node 20 (measured), and this is every authenticated request.
+    return { user: validated.user, session: validated.session, carrier, viaCookie, claims };
   };
 
   return {
@@ -102,7 +104,7 @@ export function createRequestAuthenticator(deps: AuthenticatorDeps): RequestAuth
         const validated = await sessions.validateSessionToken(sessionToken);
         if (!validated) throw new AuthenticationError('invalid_session', 'The session is invalid or has expired.');
         if (csrf) assertCsrf(request, validated.session.id);
-        return { ...validated, carrier: 'cookie', viaCookie: true };
+        return { user: validated.user, session: validated.session, carrier: 'cookie', viaCookie: true };
       }
       const accessToken = readCookie(request.headers, cookieNames.access);
       if (accessToken !== null) {
