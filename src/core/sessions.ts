@@ -1,3 +1,4 @@
+import { createChangeCheckGate } from './change-check-gate.js';
 import type { Clock, RandomSource } from './clock.js';
 import { constantTimeEqual, sha256Base64Url } from './hashing.js';
 import type { Carrier, Revocation, Session, User } from './model.js';
@@ -10,8 +11,8 @@ import type { Stores } from '../stores/types.js';
  * Validation is the hot path of every authenticated request, so validated sessions are cached
  * in memory. The cache is only safe because every way a session can stop being valid evicts
  * it: our own writes evict directly, writes by other processes change the store's external
- * change counter (checked on every request, a few hundred ns), and expiry is re-checked
- * against the clock on every hit. A store that cannot offer the counter gets no cache.
+ * change counter (checked once per event-loop turn and at least every millisecond, see
+ * change-check-gate.ts), and expiry is re-checked against the clock on every hit. A store that cannot offer the counter gets no cache.
  */
 
 /** Idle and absolute lifetime of one carrier's sessions. */
@@ -26,6 +27,11 @@ export interface SessionPolicy {
   readonly lifetimes: Readonly<Record<Carrier, SessionLifetime>>;
   readonly touchIntervalMs: number;
   readonly cacheSize: number;
+  /**
+   * How stale the cache may be about changes made by another process: it re-checks the
+   * store's change counter once per event-loop turn and at least this often (0: every use).
+   */
+  readonly externalChangeCheckMs: number;
   /** How long a revocation entry must live: the longest token lifetime plus clock skew. */
   readonly revocationTtlMs: number;
 }
@@ -53,6 +59,15 @@ export interface SessionManager {
   validateSessionToken(token: string): Promise<ValidatedSession | null>;
   /** The session by id with the same validity checks (for token carriers, which carry the id). */
   validateSessionId(sessionId: string): Promise<ValidatedSession | null>;
+  /**
+   * `validateSessionToken` without waiting, when memory alone can decide: the token was already
+   * verified against a cached session and no renewal write is due. `undefined` means "ask the
+   * store" (call the async method); `null` is a definite no. Every hit runs the same checks
+   * (external changes, expiry, disabled user, not-before) as the async path.
+   */
+  validateSessionTokenNow(token: string): ValidatedSession | null | undefined;
+  /** `validateSessionId` without waiting, under the same rules as `validateSessionTokenNow`. */
+  validateSessionIdNow(sessionId: string): ValidatedSession | null | undefined;
   /** The user's live sessions, newest first. */
   listUserSessions(userId: string): Promise<Session[]>;
   revokeSession(sessionId: string): Promise<boolean>;
@@ -84,6 +99,8 @@ interface CacheEntry {
   user: User;
   /** The exact token already verified against this session's hash (cookie carrier). */
   token?: string;
+  /** What validation hands out for this entry, reused until the session or user changes. */
+  validated?: ValidatedSession;
 }
 
 /** Creates the session manager over the stores. */
@@ -121,8 +138,9 @@ export function createSessionManager(
     verified.clear();
     userCache.clear();
   };
+  const externalCheckDue = createChangeCheckGate(policy.externalChangeCheckMs);
   const syncWithStore = (): void => {
-    if (!cacheEnabled) return;
+    if (!cacheEnabled || !externalCheckDue()) return;
     const counter = stores.sessions.externalChangeCounter();
     if (counter !== lastCounter) {
       lastCounter = counter;
@@ -176,24 +194,46 @@ export function createSessionManager(
     return entry;
   };
 
-  const checkAndTouch = async (entry: CacheEntry): Promise<ValidatedSession | null> => {
-    const now = clock.now();
+  /**
+   * The verdict memory alone can give on a cached entry: the validated session, null (no longer
+   * valid; evicted), or undefined when a renewal write is due (the async path does it).
+   */
+  const checkCached = (entry: CacheEntry, now: number): ValidatedSession | null | undefined => {
     const { session, user } = entry;
     if (!isLive(session, now) || user.disabled || session.createdAt < user.sessionsValidAfter) {
       evict(session.id);
       return null;
     }
+    if (now - session.lastSeenAt >= policy.touchIntervalMs) return undefined;
+    // One object per entry state, not per request: callers only read it.
+    let validated = entry.validated;
+    if (validated === undefined || validated.session !== session) {
+      validated = { session, user };
+      entry.validated = validated;
+    }
+    return validated;
+  };
+
+  const checkAndTouch = async (entry: CacheEntry): Promise<ValidatedSession | null> => {
+    const now = clock.now();
+    const verdict = checkCached(entry, now);
+    if (verdict !== undefined) return verdict;
     // Sliding renewal without a write per request: lastSeenAt moves at most once per touch
     // interval. The idle timeout is therefore enforced up to one interval *early*, never late.
-    if (now - session.lastSeenAt >= policy.touchIntervalMs) {
-      const touched = await stores.sessions.touchSession(session.id, now);
-      if (!touched) {
-        evict(session.id);
-        return null;
-      }
-      entry.session = { ...session, lastSeenAt: now };
+    const { session, user } = entry;
+    const touched = await stores.sessions.touchSession(session.id, now);
+    if (!touched) {
+      evict(session.id);
+      return null;
     }
+    entry.session = { ...session, lastSeenAt: now };
     return { session: entry.session, user };
+  };
+
+  /** A cached entry whose token was verified before (never a guess: the whole token must match). */
+  const knownEntry = (token: string): CacheEntry | undefined => {
+    const known = verified.get(token);
+    return known !== undefined && cache.get(known.session.id) === known ? known : undefined;
   };
 
   return {
@@ -217,10 +257,22 @@ export function createSessionManager(
       return { session, token };
     },
 
+    validateSessionTokenNow(token) {
+      syncWithStore();
+      const known = knownEntry(token);
+      return known === undefined ? undefined : checkCached(known, clock.now());
+    },
+
+    validateSessionIdNow(sessionId) {
+      syncWithStore();
+      const cached = cache.get(sessionId);
+      return cached === undefined ? undefined : checkCached(cached, clock.now());
+    },
+
     async validateSessionToken(token) {
       syncWithStore();
-      const known = verified.get(token);
-      if (known && cache.get(known.session.id) === known) return checkAndTouch(known);
+      const known = knownEntry(token);
+      if (known !== undefined) return checkAndTouch(known);
       const parts = parseSessionToken(token);
       if (!parts) return null;
       const entry = await load(parts.sessionId);

@@ -18,6 +18,13 @@ import { type RevocationSet, createRevocationSet } from './tokens/revocation-set
 import { type TokenService, createTokenService } from './tokens/token-service.js';
 import type { Stores } from '../stores/types.js';
 
+
+/**
+ * The most a cached session may lag behind a change another process (the CLI, a second server
+ * on the same SQLite file) committed; see change-check-gate.ts. One millisecond is below any
+ * gap a person or a network can produce between the CLI's commit and a next request.
+ */
+const EXTERNAL_CHANGE_CHECK_MS = 1;
 /**
  * One Tessera instance: the core services wired over a set of stores. The HTTP server, the
  * middleware and the CLI all use this; none of them re-implements a rule.
@@ -123,6 +130,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       },
       touchIntervalMs: config.session.touchIntervalMs,
       cacheSize: config.session.cacheSize,
+      externalChangeCheckMs: EXTERNAL_CHANGE_CHECK_MS,
       revocationTtlMs: tokenLifetimeMs + t.clockSkewMs,
     },
     clock,

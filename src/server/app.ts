@@ -1,11 +1,13 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AuthContext } from '../core/authenticate.js';
 import { AuthenticationError } from '../core/errors.js';
 import type { AuthRequest, RequestHeaders } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { serializeClearedCookie } from './cookies.js';
+import type { HistogramSeries } from './metrics.js';
 import type { Observability } from './observability.js';
-import { createProblem, rawProblemResponse, sendProblem, toProblem } from './problem.js';
+import { createProblem, problemHeaders, rawProblemResponse, sendProblem, toProblem } from './problem.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
@@ -26,6 +28,11 @@ export interface RouteContext {
   toAuthRequest(request: FastifyRequest): AuthRequest;
   /** The caller, or a 401 `unauthenticated` (CSRF enforced for cookie-carried unsafe methods). */
   requireAuth(request: FastifyRequest): Promise<AuthContext>;
+  /**
+   * `requireAuth` without waiting when memory alone can decide (see `authenticateNow`), else
+   * `undefined`: hot routes answer synchronously and fall back to `requireAuth`.
+   */
+  requireAuthNow(request: FastifyRequest): AuthContext | undefined;
   /** The same for an already-built core request (forward-auth judges the original request). */
   requireAuthOf(request: AuthRequest): Promise<AuthContext>;
   /** Interval of SSE heartbeats. */
@@ -51,6 +58,23 @@ function withRepeatedAuthorization(request: FastifyRequest): RequestHeaders {
   if (count < 2) return request.headers;
   const values = raw.filter((_, i) => i % 2 === 1 && (raw[i - 1] as string).toLowerCase() === 'authorization');
   return { ...request.headers, authorization: values };
+}
+
+/**
+ * From the start of shutdown, a request arriving on a kept-alive connection is answered 503
+ * `not_ready` before Fastify routes it, and its connection is closed so the client reconnects
+ * to a live node; requests already in flight finish normally. Taking over the server's
+ * `request` listener at close costs nothing until then, where an onRequest hook would cost
+ * every request for the whole life of the server.
+ */
+function refuseNewRequests(server: Server): void {
+  const problem = createProblem(503, 'not_ready', 'The server is shutting down.');
+  const body = JSON.stringify(problem);
+  const headers = { ...problemHeaders(problem, undefined), 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+  server.removeAllListeners('request');
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    response.writeHead(503, headers).end(body);
+  });
 }
 
 /** Builds the Fastify app (not listening yet). */
@@ -101,14 +125,10 @@ export async function buildServer(tessera: Tessera, observability: Observability
     refused: observability.metrics.sessionValidations.labels({ result: 'refused' }),
     missing: observability.metrics.sessionValidations.labels({ result: 'missing' }),
   };
-  const requireAuthOf = async (request: AuthRequest): Promise<AuthContext> => {
-    let context: AuthContext | null;
-    try {
-      context = await tessera.authenticator.authenticate(request);
-    } catch (error) {
-      (error instanceof AuthenticationError ? validations.invalid : validations.refused).inc();
-      throw error;
-    }
+  const countFailure = (error: unknown): void => {
+    (error instanceof AuthenticationError ? validations.invalid : validations.refused).inc();
+  };
+  const required = (context: AuthContext | null): AuthContext => {
     if (!context) {
       validations.missing.inc();
       throw new AuthenticationError('unauthenticated', 'Sign in first.');
@@ -116,20 +136,32 @@ export async function buildServer(tessera: Tessera, observability: Observability
     validations.valid.inc();
     return context;
   };
+  const requireAuthOf = async (request: AuthRequest): Promise<AuthContext> => {
+    let context: AuthContext | null;
+    try {
+      context = await tessera.authenticator.authenticate(request);
+    } catch (error) {
+      countFailure(error);
+      throw error;
+    }
+    return required(context);
+  };
+  const requireAuthNow = (request: FastifyRequest): AuthContext | undefined => {
+    let context: AuthContext | null | undefined;
+    try {
+      context = tessera.authenticator.authenticateNow(toAuthRequest(request));
+    } catch (error) {
+      countFailure(error);
+      throw error;
+    }
+    return context === undefined ? undefined : required(context);
+  };
   const requireAuth = (request: FastifyRequest): Promise<AuthContext> => requireAuthOf(toAuthRequest(request));
   const closeCallbacks: Array<() => void> = [];
-  let closing = false;
   app.addHook('preClose', (done) => {
-    closing = true;
     for (const callback of closeCallbacks.splice(0)) callback();
+    refuseNewRequests(app.server);
     done();
-  });
-  // A request arriving on a kept-alive connection while the server drains is told so, and its
-  // connection is closed so the client reconnects to a live node.
-  app.addHook('onRequest', (_request, reply, done) => {
-    if (!closing) return done();
-    reply.header('connection', 'close');
-    void sendProblem(reply, createProblem(503, 'not_ready', 'The server is shutting down.'));
   });
 
   const clearSessionCookie = serializeClearedCookie(tessera.cookieNames.session, config);
@@ -140,22 +172,38 @@ export async function buildServer(tessera: Tessera, observability: Observability
     }
     return sendProblem(reply, problem, error, clearSessionCookie);
   });
-  app.setNotFoundHandler((_request, reply) => sendProblem(reply, createProblem(404, 'not_found', 'No such endpoint.')));
-
-  // prom-client hashes a label object on every observe(); the few route × method × status
-  // combinations are resolved to their child series once and reused (hot path).
+  // Request latency, one histogram series per route × method × status. Each route gets its own
+  // onResponse hook that already knows its path (Fastify's `request.routeOptions` builds a new
+  // object on every read) and finds its series through small maps keyed by the method's
+  // constant string and the numeric status: no label object, no string building per request.
   const { requestDuration } = observability.metrics;
-  const series = new Map<string, { observe(value: number): void }>();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${route} ${request.method} ${reply.statusCode}`;
-    let child = series.get(key);
-    if (!child) {
-      child = requestDuration.labels({ route, method: request.method, status: String(reply.statusCode) });
-      if (series.size < 1000) series.set(key, child);
-    }
-    child.observe(reply.elapsedTime / 1000);
-    done();
+  const latencyObserver = (route: string): ((request: FastifyRequest, reply: FastifyReply) => void) => {
+    const byMethod = new Map<string, Map<number, HistogramSeries>>();
+    return (request, reply) => {
+      const { method } = request;
+      const status = reply.statusCode;
+      let byStatus = byMethod.get(method);
+      if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+      let series = byStatus.get(status);
+      if (series === undefined) byStatus.set(status, (series = requestDuration.labels({ route, method, status: String(status) })));
+      series.observe(reply.elapsedTime / 1000);
+    };
+  };
+  app.addHook('onRoute', (route) => {
+    const observe = latencyObserver(route.url);
+    const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+      observe(request, reply);
+      done();
+    };
+    const own = route.onResponse;
+    route.onResponse = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
+  });
+  // Unknown paths share one label (methods outside Fastify's list never get this far), so
+  // probing random URLs cannot grow the series.
+  const observeUnmatched = latencyObserver('unmatched');
+  app.setNotFoundHandler((request, reply) => {
+    reply.raw.once('finish', () => observeUnmatched(request, reply));
+    return sendProblem(reply, createProblem(404, 'not_found', 'No such endpoint.'));
   });
 
   const context: RouteContext = {
@@ -163,6 +211,7 @@ export async function buildServer(tessera: Tessera, observability: Observability
     observability,
     toAuthRequest,
     requireAuth,
+    requireAuthNow,
     requireAuthOf,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     onClose: (callback) => void closeCallbacks.push(callback),

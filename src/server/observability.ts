@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { LabelledCounter, LabelledHistogram } from './metrics.js';
 import type { AuthEvent, AuthEventSink } from '../core/events.js';
 
 /**
@@ -11,10 +12,10 @@ export interface Observability {
   readonly registry: Registry;
   readonly events: AuthEventSink;
   readonly metrics: {
-    readonly logins: Counter<'carrier'>;
-    readonly loginFailures: Counter<'reason'>;
-    readonly sessionValidations: Counter<'result'>;
-    readonly requestDuration: Histogram<'route' | 'method' | 'status'>;
+    readonly logins: LabelledCounter<'carrier'>;
+    readonly loginFailures: LabelledCounter<'reason'>;
+    readonly sessionValidations: LabelledCounter<'result'>;
+    readonly requestDuration: LabelledHistogram<'route' | 'method' | 'status'>;
   };
 }
 
@@ -32,15 +33,15 @@ export function createObservability(level: string, destination?: DestinationStre
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_process_' });
   const metrics = {
-    logins: new Counter({ name: 'tessera_logins_total', help: 'Successful sign-ins.', labelNames: ['carrier'] as const, registers: [registry] }),
-    loginFailures: new Counter({ name: 'tessera_login_failures_total', help: 'Refused sign-ins by reason.', labelNames: ['reason'] as const, registers: [registry] }),
-    sessionValidations: new Counter({ name: 'tessera_session_validations_total', help: 'Session validations by result.', labelNames: ['result'] as const, registers: [registry] }),
-    requestDuration: new Histogram({
+    logins: new LabelledCounter({ name: 'tessera_logins_total', help: 'Successful sign-ins.', labelNames: ['carrier'] as const, registry }),
+    loginFailures: new LabelledCounter({ name: 'tessera_login_failures_total', help: 'Refused sign-ins by reason.', labelNames: ['reason'] as const, registry }),
+    sessionValidations: new LabelledCounter({ name: 'tessera_session_validations_total', help: 'Session validations by result.', labelNames: ['result'] as const, registry }),
+    requestDuration: new LabelledHistogram({
       name: 'tessera_http_request_duration_seconds',
       help: 'HTTP request latency by route.',
       labelNames: ['route', 'method', 'status'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers: [registry],
+      registry,
     }),
   };
   const events: AuthEventSink = (event: AuthEvent) => {

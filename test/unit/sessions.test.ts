@@ -12,6 +12,8 @@ import type { Stores } from '../../src/stores/types.js';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const ORIGIN = { ip: '192.0.2.1', userAgent: 'unit test' };
+/** Lets the event loop finish its turn (what separates two requests read at different times). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const policy: SessionPolicy = {
   lifetimes: {
@@ -21,6 +23,7 @@ const policy: SessionPolicy = {
   },
   touchIntervalMs: MINUTE,
   cacheSize: 100,
+  externalChangeCheckMs: 1,
   revocationTtlMs: 10 * MINUTE,
 };
 
@@ -204,27 +207,55 @@ describe('session manager cache across processes (two SQLite connections, one fi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a revoke through the second manager is seen by the first at once', async () => {
+  it('a revoke through the second manager is seen by the first on its next event-loop turn', async () => {
     const { session, token } = await a.createSession('alice', 'cookie', ORIGIN);
     expect(await a.validateSessionToken(token)).not.toBeNull(); // cached in A
     expect(await a.validateSessionToken(token)).not.toBeNull(); // served from A's cache
+    expect(a.validateSessionTokenNow(token)).not.toBeUndefined(); // decided from memory
     expect(await b.revokeSession(session.id)).toBe(true);
+    await nextTurn(); // a request that arrives after the commit is read in a later turn
+    expect(a.validateSessionTokenNow(token)).toBeUndefined(); // the cache no longer vouches for it
     expect(await a.validateSessionToken(token)).toBeNull();
   });
 
-  it('user-level changes through the second connection (disable, sign out everywhere) are seen at once', async () => {
+  it('within one long event-loop turn, a change by the other connection is seen after at most externalChangeCheckMs', async () => {
+    const { session, token } = await a.createSession('alice', 'cookie', ORIGIN);
+    expect(await a.validateSessionToken(token)).not.toBeNull();
+    await nextTurn();
+    expect(a.validateSessionTokenNow(token)).not.toBeNull(); // this turn's check is done
+    expect(await b.revokeSession(session.id)).toBe(true);
+    // Still the same turn: busy-wait past the bound (a real clock, not the manual one).
+    const start = performance.now();
+    while (performance.now() - start < policy.externalChangeCheckMs + 0.5);
+    expect(a.validateSessionTokenNow(token)).toBeUndefined();
+    expect(await a.validateSessionToken(token)).toBeNull();
+  });
+
+  it('with externalChangeCheckMs 0 every use checks the other connection', async () => {
+    const strict = createSessionManager(first, { ...policy, externalChangeCheckMs: 0 }, clock, secureRandom);
+    const { session, token } = await strict.createSession('alice', 'cookie', ORIGIN);
+    expect(await strict.validateSessionToken(token)).not.toBeNull();
+    expect(await b.revokeSession(session.id)).toBe(true);
+    expect(strict.validateSessionTokenNow(token)).toBeUndefined();
+    expect(await strict.validateSessionToken(token)).toBeNull();
+  });
+
+  it('user-level changes through the second connection (disable, sign out everywhere) are seen on the next turn', async () => {
     const one = await a.createSession('alice', 'cookie', ORIGIN);
     const two = await a.createSession('alice', 'cookie', ORIGIN);
     expect(await a.validateSessionToken(one.token)).not.toBeNull();
     expect(await a.validateSessionToken(two.token)).not.toBeNull();
     // Another process (e.g. the CLI) disables the user without deleting the sessions.
     await second.users.setDisabled('alice', true, clock.now());
+    await nextTurn();
     expect(await a.validateSessionToken(one.token)).toBeNull();
     await second.users.setDisabled('alice', false, clock.now());
+    await nextTurn();
     expect(await a.validateSessionToken(two.token)).not.toBeNull();
     // …and sets the not-before instant.
     clock.advance(1000);
     await second.users.setSessionsValidAfter('alice', clock.now());
+    await nextTurn();
     expect(await a.validateSessionToken(two.token)).toBeNull();
   });
 

@@ -6,6 +6,9 @@ import { isSessionId } from '../../core/session-token.js';
 import type { RouteContext } from '../app.js';
 import { serializeClearedCookie, serializeClearedTokenCookies } from '../cookies.js';
 import { toSessionListItem, toSessionView } from '../views.js';
+import type { Session, User } from '../../core/model.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Who am I, the device list, sign-out, revocation and the CSRF token. */
 export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -30,11 +33,26 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
     tessera.events({ type: 'logout', userId: auth.user.id, sessionId: auth.session.id });
   };
 
-  app.get('/auth/session', async (request, reply) => {
-    const auth = await ctx.requireAuth(request);
-    return reply
-      .header('cache-control', 'no-store')
-      .send({ user: toPublicUser(auth.user), session: toSessionView(auth.session, sessions) });
+  // "Who am I" is the most frequent authenticated call. Its document changes only when the
+  // session is renewed or the user record changes (both replace the cached objects), so it is
+  // serialized once per state and reused; the WeakMap lets it go with the session.
+  const documents = new WeakMap<Session, { user: User; body: string }>();
+  const sessionDocument = (auth: AuthContext): string => {
+    const cached = documents.get(auth.session);
+    if (cached !== undefined && cached.user === auth.user) return cached.body;
+    const body = JSON.stringify({ user: toPublicUser(auth.user), session: toSessionView(auth.session, sessions) });
+    documents.set(auth.session, { user: auth.user, body });
+    return body;
+  };
+  const sendSessionDocument = (reply: FastifyReply, auth: AuthContext): FastifyReply =>
+    reply.header('cache-control', 'no-store').type(JSON_TYPE).send(sessionDocument(auth));
+
+  // Not async: a session already validated is answered in the same tick, without promise hops.
+  app.get('/auth/session', (request, reply) => {
+    const auth = ctx.requireAuthNow(request);
+    if (auth === undefined) return ctx.requireAuth(request).then((later) => sendSessionDocument(reply, later));
+    sendSessionDocument(reply, auth);
+    return undefined;
   });
 
   app.get('/auth/csrf', async (request, reply) => {
