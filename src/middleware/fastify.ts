@@ -1,4 +1,5 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, preHandlerHookHandler } from 'fastify';
+import type { AuthRequest } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { toProblemResponse } from './problem-response.js';
 import { type AuthGuard, createAuthGuard, readCsrfFormField } from './shared.js';
@@ -19,31 +20,46 @@ declare module 'fastify' {
 }
 
 /** preHandler hook that answers 401 unless the request carries a valid credential. */
-export function requireAuth(tessera: Tessera, options?: MiddlewareOptions): preHandlerAsyncHookHandler {
-  const guard = createAuthGuard(tessera, options, 'required');
-  return async function requireTesseraAuth(request, reply) {
-    return run(guard, tessera, request, reply);
-  };
+export function requireAuth(tessera: Tessera, options?: MiddlewareOptions): preHandlerHookHandler {
+  return createHook(tessera, createAuthGuard(tessera, options, 'required'));
 }
 
 /** preHandler hook that lets anonymous requests through (`request.auth = null`) but refuses a bad credential. */
-export function optionalAuth(tessera: Tessera, options?: MiddlewareOptions): preHandlerAsyncHookHandler {
-  const guard = createAuthGuard(tessera, options, 'optional');
-  return async function optionalTesseraAuth(request, reply) {
-    return run(guard, tessera, request, reply);
-  };
+export function optionalAuth(tessera: Tessera, options?: MiddlewareOptions): preHandlerHookHandler {
+  return createHook(tessera, createAuthGuard(tessera, options, 'optional'));
 }
 
-async function run(guard: AuthGuard, tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  let auth: AuthInfo | null;
-  try {
-    const csrfFormField = readCsrfFormField(request.headers, request.body);
-    auth = await guard.authenticate({ method: request.method, headers: request.headers, ip: request.ip, csrfFormField });
-  } catch (error) {
+/**
+ * A callback-style hook rather than an async one: a request memory alone can decide (the usual
+ * case: a cached session, an already verified token) continues in the same tick, without the
+ * promise hops an async hook costs every request. The rest wait for the store.
+ */
+function createHook(tessera: Tessera, guard: AuthGuard): preHandlerHookHandler {
+  const refuse = (reply: FastifyReply, error: unknown): void => {
     const problem = toProblemResponse(error, tessera);
-    // Returning the reply after send() is how an async hook ends the request in Fastify.
-    return reply.code(problem.status).headers(problem.headers).send(problem.body);
-  }
-  request.auth = auth;
-  return undefined;
+    void reply.code(problem.status).headers(problem.headers).send(problem.body);
+  };
+  return function tesseraAuth(request, reply, done) {
+    let authRequest: AuthRequest;
+    let decided: AuthInfo | null | undefined;
+    try {
+      authRequest = { method: request.method, headers: request.headers, ip: request.ip, csrfFormField: readCsrfFormField(request.headers, request.body) };
+      decided = guard.authenticateNow(authRequest);
+    } catch (error) {
+      refuse(reply, error);
+      return;
+    }
+    if (decided !== undefined) {
+      request.auth = decided;
+      done();
+      return;
+    }
+    guard.authenticate(authRequest).then(
+      (auth) => {
+        request.auth = auth;
+        done();
+      },
+      (error: unknown) => refuse(reply, error),
+    );
+  };
 }

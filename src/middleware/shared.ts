@@ -20,6 +20,12 @@ export interface AuthGuard {
   readonly csrf: boolean;
   /** The caller, or null (optional mode only). Throws a TesseraError for a refused request. */
   authenticate(request: AuthRequest): Promise<AuthInfo | null>;
+  /**
+   * The same without waiting when memory alone can decide (a cached session, an already
+   * verified token); `undefined` means "call authenticate". Adapters try this first so most
+   * requests pass the middleware in the same tick.
+   */
+  authenticateNow(request: AuthRequest): AuthInfo | null | undefined;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MiddlewareOptions>(['csrf']);
@@ -44,13 +50,20 @@ export function createAuthGuard(tessera: Tessera, options: MiddlewareOptions | u
     throw new Error(`${name}(tessera, options): "csrf" must be true or false.`);
   }
   const csrf = options?.csrf ?? true;
+  const authOptions = { csrf };
+  const decide = (context: AuthContext | null): AuthInfo | null => {
+    if (context) return toAuthInfo(context);
+    if (mode === 'required') throw new AuthenticationError('unauthenticated', 'Sign in first.');
+    return null;
+  };
   return {
     csrf,
     async authenticate(request) {
-      const context = await tessera.authenticator.authenticate(request, { csrf });
-      if (context) return toAuthInfo(context);
-      if (mode === 'required') throw new AuthenticationError('unauthenticated', 'Sign in first.');
-      return null;
+      return decide(await tessera.authenticator.authenticate(request, authOptions));
+    },
+    authenticateNow(request) {
+      const context = tessera.authenticator.authenticateNow(request, authOptions);
+      return context === undefined ? undefined : decide(context);
     },
   };
 }

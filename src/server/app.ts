@@ -33,6 +33,8 @@ export interface RouteContext {
    * `undefined`: hot routes answer synchronously and fall back to `requireAuth`.
    */
   requireAuthNow(request: FastifyRequest): AuthContext | undefined;
+  /** The same for an already-built core request. */
+  requireAuthNowOf(request: AuthRequest): AuthContext | undefined;
   /** The same for an already-built core request (forward-auth judges the original request). */
   requireAuthOf(request: AuthRequest): Promise<AuthContext>;
   /** Interval of SSE heartbeats. */
@@ -146,16 +148,17 @@ export async function buildServer(tessera: Tessera, observability: Observability
     }
     return required(context);
   };
-  const requireAuthNow = (request: FastifyRequest): AuthContext | undefined => {
+  const requireAuthNowOf = (request: AuthRequest): AuthContext | undefined => {
     let context: AuthContext | null | undefined;
     try {
-      context = tessera.authenticator.authenticateNow(toAuthRequest(request));
+      context = tessera.authenticator.authenticateNow(request);
     } catch (error) {
       countFailure(error);
       throw error;
     }
     return context === undefined ? undefined : required(context);
   };
+  const requireAuthNow = (request: FastifyRequest): AuthContext | undefined => requireAuthNowOf(toAuthRequest(request));
   const requireAuth = (request: FastifyRequest): Promise<AuthContext> => requireAuthOf(toAuthRequest(request));
   const closeCallbacks: Array<() => void> = [];
   app.addHook('preClose', (done) => {
@@ -212,6 +215,7 @@ export async function buildServer(tessera: Tessera, observability: Observability
     toAuthRequest,
     requireAuth,
     requireAuthNow,
+    requireAuthNowOf,
     requireAuthOf,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     onClose: (callback) => void closeCallbacks.push(callback),

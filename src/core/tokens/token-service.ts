@@ -64,6 +64,8 @@ export interface TokenService {
   readonly verifier: AccessTokenVerifier;
   /** A short-lived token for services behind the gateway, cached per session for half its life. */
   internalToken(session: Session): Promise<string>;
+  /** The cached internal token of a session, or undefined when one must be signed (call internalToken). */
+  internalTokenNow(session: Session): string | undefined;
 }
 
 /** Dependencies of the token service. */
@@ -175,6 +177,11 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
     },
 
     verifier,
+
+    internalTokenNow(session) {
+      const cached = internalCache.get(session.id);
+      return cached !== undefined && cached.refreshAt > clock.now() ? cached.token : undefined;
+    },
 
     async internalToken(session) {
       const now = clock.now();

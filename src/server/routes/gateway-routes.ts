@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AuthContext } from '../../core/authenticate.js';
 import { AuthenticationError, BadRequestError } from '../../core/errors.js';
 import type { Revocation } from '../../core/model.js';
 import { toWireRevocation } from '../../core/revocation-codec.js';
@@ -16,10 +17,8 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: RouteContext): 
   const { config } = tessera;
   const clients = createClientAuthenticator(config.clients);
 
-  app.get('/auth/verify', async (request, reply) => {
-    const auth = await ctx.requireAuthOf(toOriginalRequest(ctx.toAuthRequest(request)));
-    const token = await tessera.tokens.internalToken(auth.session);
-    return reply
+  const allow = (reply: FastifyReply, auth: AuthContext, token: string): FastifyReply =>
+    reply
       .code(200)
       .header('cache-control', 'no-store')
       .header('x-auth-user-id', auth.user.id)
@@ -27,6 +26,22 @@ export function registerGatewayRoutes(app: FastifyInstance, ctx: RouteContext): 
       .header('x-auth-carrier', auth.carrier)
       .header('x-auth-token', token)
       .send();
+
+  // Every request behind the gateway passes here, so it is not async: a known credential of a
+  // cached session with a cached internal token is answered in the same tick; anything else
+  // takes the async path (store reads, signing) with the same checks.
+  app.get('/auth/verify', (request, reply) => {
+    const original = toOriginalRequest(ctx.toAuthRequest(request));
+    const auth = ctx.requireAuthNowOf(original);
+    const token = auth === undefined ? undefined : tessera.tokens.internalTokenNow(auth.session);
+    if (auth !== undefined && token !== undefined) {
+      allow(reply, auth, token);
+      return undefined;
+    }
+    return (async (): Promise<FastifyReply> => {
+      const later = auth ?? (await ctx.requireAuthOf(original));
+      return allow(reply, later, await tessera.tokens.internalToken(later.session));
+    })();
   });
 
   app.get('/auth/revocations', async (request, reply) => {
@@ -136,7 +151,9 @@ function toOriginalRequest(base: AuthRequest): AuthRequest {
   if (forwarded !== null && original !== null && forwarded !== original) {
     throw new BadRequestError('malformed_header', 'X-Forwarded-Method and X-Original-Method disagree.');
   }
-  return { ...base, method: forwarded ?? original ?? base.method };
+  const method = forwarded ?? original ?? base.method;
+  if (method === base.method) return base;
+  return { method, headers: base.headers, ip: base.ip, csrfFormField: base.csrfFormField };
 }
 
 function forwardedMethod(request: AuthRequest, name: string): string | null {
