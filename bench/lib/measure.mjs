@@ -4,11 +4,12 @@ import { busyCores, readMachineTicks, stealCores, waitForQuiet } from './machine
 import { median, medianOrNull } from './stats.mjs';
 
 /**
- * Interleaved measurement: every target is warmed up once, then measured round after round in
- * the same order (round 1: A, B, C; round 2: A, B, C; …), so slow drift of a shared machine
- * (noisy neighbours, thermal limits, a burst of background work) lands on every target alike
- * instead of on whichever happened to run last. Each target's figure is the median of its
- * rounds, and ratios are computed from those medians.
+ * Interleaved measurement: every target is warmed up once, then measured round after round,
+ * each round starting one target later (round 1: A, B, C; round 2: B, C, A; round 3: C, A, B;
+ * …), so slow drift of a shared machine (noisy neighbours, thermal limits, a burst of
+ * background work) lands on every target alike, and no target always runs first or last in a
+ * round. Each target's figure is the median of its rounds, and ratios are computed from those
+ * medians.
  *
  * Only 2xx responses count, and any non-2xx response, socket error or timeout fails the run:
  * a fast stream of 401s measures nothing.
@@ -107,7 +108,8 @@ export async function measureInterleaved(ctx, targets) {
   const rounds = new Map(targets.map((t) => [t.key, []]));
   for (let round = 1; round <= options.rounds; round++) {
     const line = [];
-    for (const target of targets) {
+    const shift = (round - 1) % targets.length;
+    for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
       const result = await runOnce(target, options.duration, `round ${round}`);
       rounds.get(target.key).push(result);
       line.push(`${target.label} ${Math.round(result.okPerSecond)}`);

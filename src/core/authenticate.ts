@@ -68,8 +68,10 @@ export interface AuthenticatorDeps {
   readonly verifyAccessToken: (token: string) => AccessTokenClaims;
 }
 
-// RFC 6750 §2.1: "Bearer" (any case), one space, a b64token.
-const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)$/;
+// RFC 6750 §2.1: "Bearer" (any case), one space, a b64token. Checked in two steps (scheme,
+// then the token's characters) so no match array is allocated on every request.
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const BEARER_SCHEME = 'bearer ';
 
 /** Creates the request authenticator. */
 export function createRequestAuthenticator(deps: AuthenticatorDeps): RequestAuthenticator {
@@ -91,9 +93,12 @@ export function createRequestAuthenticator(deps: AuthenticatorDeps): RequestAuth
 
   /** The access token of an `Authorization` header (throws on anything but one well-formed Bearer). */
   const bearerToken = (request: AuthRequest): string => {
-    const match = BEARER.exec(singleHeader(request.headers, 'authorization') ?? '');
-    if (!match) throw new AuthenticationError('invalid_token', 'The Authorization header must be "Bearer <access token>".');
-    return match[1] as string;
+    const header = singleHeader(request.headers, 'authorization') ?? '';
+    const token = header.slice(BEARER_SCHEME.length);
+    if (header.slice(0, BEARER_SCHEME.length).toLowerCase() !== BEARER_SCHEME || !B64TOKEN.test(token)) {
+      throw new AuthenticationError('invalid_token', 'The Authorization header must be "Bearer <access token>".');
+    }
+    return token;
   };
 
   // Written out, not spread: an object spread plus extra properties costs microseconds per

@@ -1,7 +1,7 @@
 /**
  * Interleaved measurement with a suite's own load generator, for loads a fixed autocannon
  * request cannot express (the refresh chain). Same method as bench/lib/measure.mjs — warm-up,
- * then rounds A, B, C, A, B, C…, the median of each target's rounds, a quiet-machine gate before
+ * then rounds A, B, C, then B, C, A, … (rotating), the median of each target's rounds, a quiet-machine gate before
  * each measurement, CPU accounting of every process involved, contaminated measurements redone,
  * any non-2xx response failing the run — and the same figures shape, so bench/lib/report.mjs
  * prints it alike. Differences: `load` is any handle with `{ pid, run(options) }`, and a target
@@ -119,7 +119,9 @@ export async function measureCustom(ctx, load, targets) {
   const rounds = new Map(targets.map((t) => [t.key, []]));
   for (let round = 1; round <= options.rounds; round++) {
     const line = [];
-    for (const target of targets) {
+    // Each round starts one target later, so none always runs first or last.
+    const shift = (round - 1) % targets.length;
+    for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
       const result = await runOnce(target, options.duration, `round ${round}`);
       rounds.get(target.key).push(result);
       line.push(`${target.label} ${Math.round(result.okPerSecond)}`);

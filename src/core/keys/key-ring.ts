@@ -109,6 +109,11 @@ export function createKeyRing(store: SigningKeyStore, policy: KeyRingPolicy, clo
     };
   };
 
+  // Verification looks a key up on every request (cache hits included), so each key's answer
+  // and the instant it expires are worked out once per load. Keys are sorted by activation, so
+  // a key retires when the next one activates and expires a token lifetime (+ skew) later.
+  let verificationKeys = new Map<string, { readonly key: { kid: string; alg: SigningAlgorithm; key: KeyObject }; readonly expiresAt: number }>();
+
   const load = async (): Promise<void> => {
     const stored = await store.listSigningKeys();
     const previous = new Map(keys.map((k) => [k.stored.kid, k]));
@@ -116,6 +121,13 @@ export function createKeyRing(store: SigningKeyStore, policy: KeyRingPolicy, clo
       .slice()
       .sort((a, b) => a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : 1))
       .map((s) => previous.get(s.kid) ?? importStored(s, encryptionKey));
+    verificationKeys = new Map(
+      keys.map((k, i) => {
+        const next = keys[i + 1];
+        const expiresAt = next === undefined ? Infinity : next.stored.activatesAt + policy.tokenLifetimeMs + policy.clockSkewMs;
+        return [k.stored.kid, { key: Object.freeze({ kid: k.stored.kid, alg: k.stored.alg, key: k.publicKey }), expiresAt }];
+      }),
+    );
   };
 
   const insert = async (activatesAt: number): Promise<StoredSigningKey> => {
@@ -166,11 +178,9 @@ export function createKeyRing(store: SigningKeyStore, policy: KeyRingPolicy, clo
     },
 
     publicKey(kid) {
-      const now = clock.now();
-      const index = keys.findIndex((k) => k.stored.kid === kid);
-      if (index === -1 || stateOf(index, now) === 'expired') return undefined;
-      const key = keys[index] as LoadedKey;
-      return { kid, alg: key.stored.alg, key: key.publicKey };
+      // Same answer as stateOf(...) !== 'expired', without scanning the ring.
+      const found = verificationKeys.get(kid);
+      return found === undefined || clock.now() >= found.expiresAt ? undefined : found.key;
     },
 
     jwks() {
