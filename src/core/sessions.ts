@@ -117,6 +117,10 @@ export function createSessionManager(
   // runs only for a token whose hash matched, which an attacker cannot aim for without the token.
   const verified = new Map<string, CacheEntry>();
   const userCache = new Map<string, { user: User; until: number }>();
+  // Stores without a session cache: tokens already proven → the secret hash they matched. A
+  // lookup by the whole token reveals nothing (see `verified`); a hit still needs the stored
+  // hash to be that same value, so a revoked or replaced session is never vouched for.
+  const hashedTokens = new Map<string, string>();
   let lastCounter = stores.sessions.externalChangeCounter();
   const cacheEnabled = policy.cacheSize > 0 && lastCounter !== null;
   // Bumped on every eviction: a store read that started before an eviction must not put its
@@ -276,9 +280,18 @@ export function createSessionManager(
       const parts = parseSessionToken(token);
       if (!parts) return null;
       const entry = await load(parts.sessionId);
+      if (!entry) return null;
       // Compare the secret's hash, not the secret: the store never holds a usable token, and
-      // the constant-time comparison reveals nothing about how much of a guess matched.
-      if (!entry || !constantTimeEqual(sha256Base64Url(parts.secret), entry.session.secretHash)) return null;
+      // the constant-time comparison reveals nothing about how much of a guess matched. A token
+      // already proven against this very hash skips the work (stores without a session cache
+      // read the session every time, and re-hashing the same token each time proves nothing new).
+      const secretHash = entry.session.secretHash;
+      const proven = hashedTokens.get(token);
+      if (proven === undefined || proven !== secretHash) {
+        if (!constantTimeEqual(sha256Base64Url(parts.secret), secretHash)) return null;
+        if (hashedTokens.size >= policy.cacheSize) hashedTokens.clear();
+        if (!cacheEnabled && policy.cacheSize > 0) hashedTokens.set(token, secretHash);
+      }
       if (cache.get(parts.sessionId) === entry && entry.token === undefined) {
         entry.token = token;
         verified.set(token, entry);

@@ -9,6 +9,7 @@ import { toSessionListItem, toSessionView } from '../views.js';
 import type { Session, User } from '../../core/model.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const DOCUMENT_CACHE_SIZE = 10_000;
 
 /** Who am I, the device list, sign-out, revocation and the CSRF token. */
 export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -34,14 +35,26 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
   };
 
   // "Who am I" is the most frequent authenticated call. Its document changes only when the
-  // session is renewed or the user record changes (both replace the cached objects), so it is
-  // serialized once per state and reused; the WeakMap lets it go with the session.
-  const documents = new WeakMap<Session, { user: User; body: string }>();
+  // session is renewed (lastSeenAt) or the user record changes, so it is serialized once per
+  // state and reused. Keyed by session id and checked field by field, not by object identity:
+  // stores without a session cache (Redis, PostgreSQL) hand out a fresh object per request.
+  const documents = new Map<string, { session: Session; user: User; body: string }>();
+  const sameDocument = (cached: { session: Session; user: User }, session: Session, user: User): boolean =>
+    (cached.session === session ||
+      (cached.session.lastSeenAt === session.lastSeenAt &&
+        cached.session.expiresAt === session.expiresAt &&
+        cached.session.idleTimeoutMs === session.idleTimeoutMs &&
+        cached.session.createdAt === session.createdAt &&
+        cached.session.carrier === session.carrier)) &&
+    (cached.user === user || (cached.user.id === user.id && cached.user.email === user.email && cached.user.createdAt === user.createdAt));
   const sessionDocument = (auth: AuthContext): string => {
-    const cached = documents.get(auth.session);
-    if (cached !== undefined && cached.user === auth.user) return cached.body;
-    const body = JSON.stringify({ user: toPublicUser(auth.user), session: toSessionView(auth.session, sessions) });
-    documents.set(auth.session, { user: auth.user, body });
+    const { session, user } = auth;
+    const cached = documents.get(session.id);
+    if (cached !== undefined && sameDocument(cached, session, user)) return cached.body;
+    const body = JSON.stringify({ user: toPublicUser(user), session: toSessionView(session, sessions) });
+    // Bounded like the session cache: a flood of distinct sessions only costs re-serializing.
+    if (documents.size >= DOCUMENT_CACHE_SIZE) documents.clear();
+    documents.set(session.id, { session, user, body });
     return body;
   };
   const sendSessionDocument = (reply: FastifyReply, auth: AuthContext): FastifyReply =>

@@ -165,23 +165,65 @@ export function createRedisConnection(client: RedisClient, timeouts: RedisTimeou
     });
   };
 
-  /** A last line of defence: no operation outlives twice the command timeout. */
-  const withDeadline = <T>(promise: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('Redis operation timed out.')), 2 * timeouts.commandTimeoutMs);
-    });
-    return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-  };
-
-  const run = async <T>(operation: (c: RedisClient) => Promise<T>): Promise<T> => {
-    if (closed) throw unavailable(new Error('The Redis store is closed.'));
-    try {
-      await whenReady();
-      return await withDeadline(operation(client));
-    } catch (error) {
-      throw unavailable(error);
+  // A last line of defence: no operation outlives twice the command timeout (ioredis enforces
+  // the timeout per command; this catches anything that slips past it, e.g. a wait on a
+  // reconnect). One shared sweeper rather than a timer per operation: every session read goes
+  // through here, and a timer plus a Promise.race per read cost more than the read's own work.
+  const deadlineMs = 2 * timeouts.commandTimeoutMs;
+  const sweepEveryMs = Math.max(Math.floor(timeouts.commandTimeoutMs / 2), 5);
+  const inFlight = new Set<{ readonly giveUpAt: number; readonly fail: () => void }>();
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    const now = performance.now();
+    for (const operation of inFlight) {
+      if (now >= operation.giveUpAt) {
+        inFlight.delete(operation);
+        operation.fail();
+      }
     }
+    if (inFlight.size === 0 && sweeper !== undefined) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  };
+  const withDeadline = <T>(promise: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      // Given up at most one sweep after the deadline minus one sweep: within 2× the timeout.
+      const operation = { giveUpAt: performance.now() + deadlineMs - sweepEveryMs, fail: () => reject(unavailable(new Error('Redis operation timed out.'))) };
+      inFlight.add(operation);
+      if (sweeper === undefined) {
+        sweeper = setInterval(sweep, sweepEveryMs);
+        sweeper.unref();
+      }
+      promise.then(
+        (value) => {
+          inFlight.delete(operation);
+          resolve(value);
+        },
+        (error: unknown) => {
+          inFlight.delete(operation);
+          reject(unavailable(error));
+        },
+      );
+    });
+
+  const run = <T>(operation: (c: RedisClient) => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(unavailable(new Error('The Redis store is closed.')));
+    // The usual case, without an extra await: connected, so the command goes out now.
+    if (client.status === 'ready') return start(operation);
+    return whenReady().then(
+      () => start(operation),
+      (error: unknown) => Promise.reject(unavailable(error)),
+    );
+  };
+  const start = <T>(operation: (c: RedisClient) => Promise<T>): Promise<T> => {
+    let started: Promise<T>;
+    try {
+      started = operation(client);
+    } catch (error) {
+      return Promise.reject(unavailable(error));
+    }
+    return withDeadline(started);
   };
 
   const script = (name: ScriptName, buffers = false): ScriptCall => {
