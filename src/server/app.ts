@@ -5,8 +5,8 @@ import { AuthenticationError } from '../core/errors.js';
 import type { AuthRequest, RequestHeaders } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { serializeClearedCookie } from './cookies.js';
-import type { HistogramSeries } from './metrics.js';
 import type { Observability } from './observability.js';
+import { UNMATCHED_ROUTE, markRoute, recordRequestLatency } from './request-latency.js';
 import { createProblem, problemHeaders, rawProblemResponse, sendProblem, toProblem } from './problem.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
@@ -169,43 +169,43 @@ export async function buildServer(tessera: Tessera, observability: Observability
 
   const clearSessionCookie = serializeClearedCookie(tessera.cookieNames.session, config);
   app.setErrorHandler((error, request, reply) => {
+    // Errors before the handler ran (body parsing, a route hook) still count under the route.
+    markRoute(request.raw, request.routeOptions.url);
     const problem = toProblem(error);
     if (problem.status >= 500 && problem.code !== 'store_unavailable') {
       observability.logger.error({ err: error, route: request.routeOptions.url }, 'request failed');
     }
     return sendProblem(reply, problem, error, clearSessionCookie);
   });
-  // Request latency, one histogram series per route × method × status. Each route gets its own
-  // onResponse hook that already knows its path (Fastify's `request.routeOptions` builds a new
-  // object on every read) and finds its series through small maps keyed by the method's
-  // constant string and the numeric status: no label object, no string building per request.
-  const { requestDuration } = observability.metrics;
-  const latencyObserver = (route: string): ((request: FastifyRequest, reply: FastifyReply) => void) => {
-    const byMethod = new Map<string, Map<number, HistogramSeries>>();
-    return (request, reply) => {
-      const { method } = request;
-      const status = reply.statusCode;
-      let byStatus = byMethod.get(method);
-      if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
-      let series = byStatus.get(status);
-      if (series === undefined) byStatus.set(status, (series = requestDuration.labels({ route, method, status: String(status) })));
-      series.observe(reply.elapsedTime / 1000);
-    };
-  };
-  app.addHook('onRoute', (route) => {
-    const observe = latencyObserver(route.url);
-    const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-      observe(request, reply);
-      done();
-    };
-    const own = route.onResponse;
-    route.onResponse = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
+  // Request latency comes from Node's HTTP diagnostics channels (request-latency.ts); here
+  // each route only names itself on the raw request. Its handler is wrapped once, at
+  // registration: a property write per request instead of an onResponse hook. A route with
+  // hooks of its own (e.g. the requireAuth middleware) names itself in a first onRequest hook,
+  // so a request those hooks refuse is still counted under its route.
+  const stopLatency = recordRequestLatency(app.server, observability.metrics.requestDuration);
+  app.addHook('onClose', (_instance, done) => {
+    stopLatency();
+    done();
   });
-  // Unknown paths share one label (methods outside Fastify's list never get this far), so
-  // probing random URLs cannot grow the series.
-  const observeUnmatched = latencyObserver('unmatched');
+  app.addHook('onRoute', (route) => {
+    const label = route.url;
+    const handler = route.handler;
+    route.handler = function labelled(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      markRoute(request.raw, label);
+      return handler.call(this, request, reply);
+    };
+    const hooked = route.onRequest ?? route.preParsing ?? route.preValidation ?? route.preHandler;
+    if (hooked !== undefined) {
+      const mark = (request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
+        markRoute(request.raw, label);
+        done();
+      };
+      const own = route.onRequest;
+      route.onRequest = own === undefined ? [mark] : [mark, ...(Array.isArray(own) ? own : [own])];
+    }
+  });
   app.setNotFoundHandler((request, reply) => {
-    reply.raw.once('finish', () => observeUnmatched(request, reply));
+    markRoute(request.raw, UNMATCHED_ROUTE);
     return sendProblem(reply, createProblem(404, 'not_found', 'No such endpoint.'));
   });
 

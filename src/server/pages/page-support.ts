@@ -6,6 +6,7 @@ import type { RouteContext } from '../app.js';
 import { serializeClearedCookie } from '../cookies.js';
 import { toProblem } from '../problem.js';
 import { html } from './html.js';
+import { markRoute } from '../request-latency.js';
 import { renderPage } from './layout.js';
 
 /**
@@ -104,6 +105,7 @@ const ERROR_TEXT: Readonly<Record<string, { title: string; text: string }>> = {
 /** Renders failures of page routes as HTML pages (the JSON API keeps its problem documents). */
 export function setPageErrorHandler(scope: FastifyInstance, ctx: RouteContext): void {
   scope.setErrorHandler((error, request, reply) => {
+    markRoute(request.raw, request.routeOptions.url);
     const problem = toProblem(error);
     if (problem.status >= 500 && problem.code !== 'store_unavailable') {
       ctx.observability.logger.error({ err: error, route: request.routeOptions.url }, 'page request failed');
