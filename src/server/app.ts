@@ -179,9 +179,7 @@ export async function buildServer(tessera: Tessera, observability: Observability
   });
   // Request latency comes from Node's HTTP diagnostics channels (request-latency.ts); here
   // each route only names itself on the raw request. Its handler is wrapped once, at
-  // registration: a property write per request instead of an onResponse hook. A route with
-  // hooks of its own (e.g. the requireAuth middleware) names itself in a first onRequest hook,
-  // so a request those hooks refuse is still counted under its route.
+  // registration: a property write per request instead of an onResponse hook.
   const stopLatency = recordRequestLatency(app.server, observability.metrics.requestDuration);
   app.addHook('onClose', (_instance, done) => {
     stopLatency();
@@ -194,14 +192,21 @@ export async function buildServer(tessera: Tessera, observability: Observability
       markRoute(request.raw, label);
       return handler.call(this, request, reply);
     };
-    const hooked = route.onRequest ?? route.preParsing ?? route.preValidation ?? route.preHandler;
-    if (hooked !== undefined) {
-      const mark = (request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
+    // A route with hooks of its own (e.g. the requireAuth middleware) names itself in its first
+    // hook, so a request that hook refuses still counts under the route: the hook is wrapped,
+    // not joined by another one (each hook in the chain costs every request).
+    for (const phase of ['onRequest', 'preParsing', 'preValidation', 'preHandler'] as const) {
+      const own: unknown = route[phase];
+      if (own === undefined) continue;
+      const hooks = (Array.isArray(own) ? [...own] : [own]) as Array<(this: unknown, request: FastifyRequest, ...rest: unknown[]) => unknown>;
+      const first = hooks[0];
+      if (first === undefined) continue;
+      hooks[0] = function labelledHook(this: unknown, request: FastifyRequest, ...rest: unknown[]): unknown {
         markRoute(request.raw, label);
-        done();
+        return first.call(this, request, ...rest);
       };
-      const own = route.onRequest;
-      route.onRequest = own === undefined ? [mark] : [mark, ...(Array.isArray(own) ? own : [own])];
+      (route as unknown as Record<string, unknown>)[phase] = hooks;
+      break;
     }
   });
   app.setNotFoundHandler((request, reply) => {
