@@ -18,7 +18,7 @@ export function readOptions(env = process.env) {
   const quick = ['1', 'true', 'yes', 'on'].includes(String(env.BENCH_QUICK ?? '').toLowerCase());
   const defaults = quick
     ? { duration: 1, rounds: 1, warmup: 0.5 }
-    : { duration: 3, rounds: 9, warmup: 2 };
+    : { duration: 3, rounds: 11, warmup: 2 };
   return {
     quick,
     duration: readNumber(env, 'BENCH_DURATION', defaults.duration, { min: 0.5 }),
