@@ -128,6 +128,8 @@ export async function measureInterleaved(ctx, targets) {
           label: target.label,
           median: median(perSecond),
           rounds: perSecond.map((v) => Math.round(v)),
+          // Unrounded, in round order, for paired per-round ratios (stats.mjs pairedRatio).
+          roundValues: perSecond,
           min: Math.min(...perSecond),
           max: Math.max(...perSecond),
           latencyMs: {

@@ -7,7 +7,7 @@ import { cookiePair, expectResponse, request } from './http.mjs';
  */
 
 /** Starts Tessera in its own process; `env` adds to (or overrides) the zero-config defaults. */
-export async function startTessera(ctx, { name = 'tessera', variant = 'default', env = {} } = {}) {
+export async function startTessera(ctx, { name = 'tessera', env = {} } = {}) {
   const dataDir = await ctx.tempDir('tessera-bench-');
   return ctx.startServer({
     name,
@@ -17,7 +17,6 @@ export async function startTessera(ctx, { name = 'tessera', variant = 'default',
       HOST: '127.0.0.1',
       PORT: '0',
       TESSERA_LOG_LEVEL: 'silent',
-      BENCH_TESSERA_VARIANT: variant,
       ...env,
     },
   });

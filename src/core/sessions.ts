@@ -12,7 +12,8 @@ import type { Stores } from '../stores/types.js';
  * in memory. The cache is only safe because every way a session can stop being valid evicts
  * it: our own writes evict directly, writes by other processes change the store's external
  * change counter (checked once per event-loop turn and at least every millisecond, see
- * change-check-gate.ts), and expiry is re-checked against the clock on every hit. A store that cannot offer the counter gets no cache.
+ * change-check-gate.ts), and expiry is re-checked against the clock on every hit. A store
+ * that cannot offer the counter gets no cache.
  */
 
 /** Idle and absolute lifetime of one carrier's sessions. */
