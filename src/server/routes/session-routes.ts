@@ -63,7 +63,12 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
   // Not async: a session already validated is answered in the same tick, without promise hops.
   app.get('/auth/session', (request, reply) => {
     const auth = ctx.requireAuthNow(request);
-    if (auth === undefined) return ctx.requireAuth(request).then((later) => sendSessionDocument(reply, later));
+    // The fallback resolves to nothing: the reply is already sent, so Fastify has nothing to add.
+    if (auth === undefined) {
+      return ctx.requireAuth(request).then((later) => {
+        sendSessionDocument(reply, later);
+      });
+    }
     sendSessionDocument(reply, auth);
     return undefined;
   });
