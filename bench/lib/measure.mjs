@@ -36,7 +36,6 @@ function describeExit(server) {
  */
 export async function measureInterleaved(ctx, targets) {
   const { options, loadGenerator } = ctx;
-  const flags = { waitedMs: 0, notQuiet: 0, redone: 0, keptContaminated: 0 };
 
   const measureOnce = async (target, seconds, phase) => {
     if (!target.server.alive) throw new Error(`${target.label}: the server process died (${describeExit(target.server)})`);
@@ -72,6 +71,18 @@ export async function measureInterleaved(ctx, targets) {
     return { ...result, cpu };
   };
 
+  return runRounds(ctx, targets, measureOnce);
+}
+
+/**
+ * The method every measurement shares, around a `measureOnce(target, seconds, phase)` that
+ * returns `{ okPerSecond, ok, latencyMs, cpu, … }`: the quiet-machine gate and the redo of
+ * contaminated measurements, the warm-up, the rotating rounds and the figures per target.
+ * `extraFigures(runs)` adds a caller's own sums to each target's figures.
+ */
+export async function runRounds(ctx, targets, measureOnce, extraFigures = () => ({})) {
+  const { options } = ctx;
+  const flags = { waitedMs: 0, notQuiet: 0, redone: 0, keptContaminated: 0 };
   const runOnce = async (target, seconds, phase) => {
     for (let attempt = 0; ; attempt++) {
       await sleep(PAUSE_BETWEEN_RUNS_MS);
@@ -142,9 +153,21 @@ export async function measureInterleaved(ctx, targets) {
           serverCpuUsPerRequest: medianOrNull(runs.map((r) => (r.cpu.server === null ? null : (r.cpu.server / r.okPerSecond) * 1e6))),
           contaminatedRounds: runs.filter((r) => r.contaminated).length,
           responses: runs.reduce((sum, r) => sum + r.ok, 0),
+          ...extraFigures(runs),
         },
       ];
     }),
   );
   return Object.defineProperty(figures, 'noise', { value: flags, enumerable: false });
+}
+
+/** The report notes that say how noisy a measurement was (from `figures.noise`). */
+export function noiseNotes(noise) {
+  const notes = [];
+  if (noise.waitedMs > 1_000) notes.push(`waited ${(noise.waitedMs / 1000).toFixed(0)} s in all for a quiet machine`);
+  if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
+  if (noise.keptContaminated > 0 || noise.notQuiet > 0) {
+    notes.push(`NOISY: ${noise.keptContaminated} round(s) kept although other processes used CPU, ${noise.notQuiet} started on a busy machine`);
+  }
+  return notes;
 }

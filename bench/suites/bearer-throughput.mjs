@@ -19,6 +19,7 @@
  * after measuring, the token must be accepted and a tampered one refused.
  */
 import { expectResponse, request } from '../lib/http.mjs';
+import { noiseNotes } from '../lib/measure.mjs';
 import { pairedRatio } from '../lib/stats.mjs';
 import { expectBearerSignedIn, signInBearer, tesseraEnv } from './support/tessera-setup.mjs';
 
@@ -113,11 +114,7 @@ export async function run(ctx) {
         `${(figures.stateless.median / figures.hello.median).toFixed(2)}× the hello-world, ${cost('stateless').toFixed(1)} µs/req`,
     );
   }
-  const { noise } = figures;
-  if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
-  if (noise.keptContaminated > 0 || noise.notQuiet > 0) {
-    notes.push(`NOISY: ${noise.keptContaminated} round(s) kept although other processes used CPU, ${noise.notQuiet} started on a busy machine`);
-  }
+  notes.push(...noiseNotes(figures.noise));
   return {
     name: 'bearer-throughput',
     description,

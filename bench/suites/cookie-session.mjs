@@ -5,7 +5,8 @@
  *   (b) express-session + connect-redis on the local Redis, a route returning the session's
  *       user as JSON — target ≥ 5×
  */
-import { expectExpressSignedIn, signInToExpress } from './support/express-session.mjs';
+import { expectExpressSignedIn, signInToExpress, startExpressSession } from './support/express-session.mjs';
+import { noiseNotes } from '../lib/measure.mjs';
 import { expectResponse, request } from '../lib/http.mjs';
 import { expectTesseraSignedIn, signInToTessera, startTessera } from '../lib/tessera.mjs';
 import { connectRedis } from '../lib/redis.mjs';
@@ -31,11 +32,7 @@ export async function run(ctx) {
 
   ctx.log('  starting servers');
   const hello = await ctx.startServer({ name: 'fastify-hello', script: 'fastify-hello.mjs' });
-  const express = await ctx.startServer({
-    name: 'express-session-redis',
-    script: 'express-session-redis.mjs',
-    env: { BENCH_REDIS_URL: redisUrl, BENCH_SESSION_PREFIX: prefix },
-  });
+  const express = await startExpressSession(ctx, redisUrl, prefix);
   const tessera = await startTessera(ctx);
 
   const helloCheck = await request(new URL('/', hello.url));
@@ -72,7 +69,6 @@ export async function run(ctx) {
     const value = pairedRatio(figures[numerator].roundValues, figures[denominator].roundValues);
     return { label, value: Number(value.toFixed(3)), target, pass: value >= target };
   };
-  const { noise } = figures;
   const notes = [
     'CPU columns: median share of one core per round (server = the measured server process, load = autocannon, redis = redis-server, others = every other process on the machine, steal = hypervisor steal)',
   ];
@@ -88,11 +84,7 @@ export async function run(ctx) {
         `${(cost('hello') / cost('tessera')).toFixed(2)}× and ${(cost('express') / cost('tessera')).toFixed(2)}×`,
     );
   }
-  if (noise.waitedMs > 1_000) notes.push(`waited ${(noise.waitedMs / 1000).toFixed(0)} s in all for a quiet machine`);
-  if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
-  if (noise.keptContaminated > 0 || noise.notQuiet > 0) {
-    notes.push(`NOISY: ${noise.keptContaminated} round(s) kept although other processes used CPU, ${noise.notQuiet} started on a busy machine — rerun on a quiet machine`);
-  }
+  notes.push(...noiseNotes(figures.noise));
   return {
     name: 'cookie-session',
     description,

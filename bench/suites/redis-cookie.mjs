@@ -10,10 +10,11 @@
  * the signed-in user, and checks again afterwards.
  */
 import { expectResponse, request } from '../lib/http.mjs';
+import { noiseNotes } from '../lib/measure.mjs';
 import { connectRedis } from '../lib/redis.mjs';
 import { pairedRatio } from '../lib/stats.mjs';
 import { expectTesseraSignedIn, signInToTessera } from '../lib/tessera.mjs';
-import { expectExpressSignedIn, signInToExpress } from './support/express-session.mjs';
+import { expectExpressSignedIn, signInToExpress, startExpressSession } from './support/express-session.mjs';
 import { REDIS_URL, tesseraEnv, uniqueRedisPrefix } from './support/tessera-setup.mjs';
 
 export const description = 'authenticated GET /auth/session, cookie carrier, sessions in Redis: Tessera vs express-session + connect-redis';
@@ -30,11 +31,7 @@ export async function run(ctx) {
 
   ctx.log('  starting servers');
   const hello = await ctx.startServer({ name: 'fastify-hello', script: 'fastify-hello.mjs' });
-  const express = await ctx.startServer({
-    name: 'express-session-redis',
-    script: 'express-session-redis.mjs',
-    env: { BENCH_REDIS_URL: REDIS_URL, BENCH_SESSION_PREFIX: expressPrefix },
-  });
+  const express = await startExpressSession(ctx, REDIS_URL, expressPrefix);
   const tessera = await ctx.startServer({
     name: 'tessera-redis',
     script: 'tessera.mjs',
@@ -79,11 +76,7 @@ export async function run(ctx) {
         `express ÷ Tessera ${(cost('express') / cost('tessera')).toFixed(2)}×`,
     );
   }
-  const { noise } = figures;
-  if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
-  if (noise.keptContaminated > 0 || noise.notQuiet > 0) {
-    notes.push(`NOISY: ${noise.keptContaminated} round(s) kept although other processes used CPU, ${noise.notQuiet} started on a busy machine`);
-  }
+  notes.push(...noiseNotes(figures.noise));
   return {
     name: 'redis-cookie',
     description,

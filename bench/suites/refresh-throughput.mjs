@@ -19,6 +19,7 @@
  * measuring, sampled sessions of the pool refresh with their latest token (no chain was broken).
  */
 import { expectResponse, request } from '../lib/http.mjs';
+import { noiseNotes } from '../lib/measure.mjs';
 import { connectRedis } from '../lib/redis.mjs';
 import { ask, startHelper } from './support/children.mjs';
 import { measureCustom } from './support/measure-custom.mjs';
@@ -155,7 +156,6 @@ export async function run(ctx) {
   const result = (key, label, unit) => ({ label, value: Math.round(figures[key].median), unit, detail: figures[key] });
   const cost = (key) => figures[key].serverCpuUsPerRequest;
   const ref = (key) => figures[key].median / figures.hello.median;
-  const { noise } = figures;
   const notes = [
     `reference ratios (no target set): PostgreSQL ${ref('postgres').toFixed(3)}× and Redis ${ref('redis').toFixed(3)}× the bare Fastify hello-world`,
     `server CPU per request: hello-world ${cost('hello')?.toFixed(1)} µs, refresh on PostgreSQL ${cost('postgres')?.toFixed(1)} µs (+ PostgreSQL backends), on Redis ${cost('redis')?.toFixed(1)} µs (+ Redis)`,
@@ -163,10 +163,7 @@ export async function run(ctx) {
       `${figures.postgres.resynced + figures.redis.resynced} sessions re-synchronised after runs, ${states.postgres.retired + states.redis.retired} retired`,
     'CPU columns: median share of one core per round (postgres = the backends serving this Tessera\'s pool, redis = redis-server, others = every other process)',
   ];
-  if (noise.redone > 0) notes.push(`${noise.redone} measurement(s) redone because other processes used CPU during them`);
-  if (noise.keptContaminated > 0 || noise.notQuiet > 0) {
-    notes.push(`NOISY: ${noise.keptContaminated} round(s) kept although other processes used CPU, ${noise.notQuiet} started on a busy machine`);
-  }
+  notes.push(...noiseNotes(figures.noise));
   return {
     name: 'refresh-throughput',
     description,

@@ -115,49 +115,53 @@ export function createRequestAuthenticator(deps: AuthenticatorDeps): RequestAuth
   };
 
   /** Verifies an access token and finds its live session (the server's own routes need the user). */
-  const fromAccessToken = async (token: string, carrier: Carrier, viaCookie: boolean): Promise<AuthContext> => {
+  const fromAccessToken = (
+    request: AuthRequest,
+    token: string,
+    carrier: Carrier,
+    viaCookie: boolean,
+    csrf: boolean,
+    wait: boolean,
+  ): AuthContext | undefined | Promise<AuthContext> => {
     const claims = deps.verifyAccessToken(token);
-    return tokenContext(await sessions.validateSessionId(claims.sid), claims, carrier, viaCookie);
-  };
-
-  /** The same from memory, or undefined when the session must be read from the store. */
-  const fromAccessTokenNow = (token: string, carrier: Carrier, viaCookie: boolean): AuthContext | undefined => {
-    const claims = deps.verifyAccessToken(token);
+    const finish = (validated: ValidatedSession | null): AuthContext => {
+      const context = tokenContext(validated, claims, carrier, viaCookie);
+      if (csrf) assertCsrf(request, context.session.id);
+      return context;
+    };
     const validated = sessions.validateSessionIdNow(claims.sid);
-    return validated === undefined ? undefined : tokenContext(validated, claims, carrier, viaCookie);
+    if (validated !== undefined) return finish(validated);
+    return wait ? sessions.validateSessionId(claims.sid).then(finish) : undefined;
   };
 
-  const authenticateNow = (request: AuthRequest, options?: AuthenticateOptions): AuthContext | null | undefined => {
-    if (request.headers.authorization !== undefined) return fromAccessTokenNow(bearerToken(request), 'bearer', false);
+  /**
+   * One decision for both entry points, by the precedence above, with the credential found and
+   * parsed once. From memory when it can; otherwise, with `wait`, the store read continues the
+   * same decision (a promise), and without it the answer is `undefined` and no I/O is started.
+   */
+  const decide = (request: AuthRequest, options: AuthenticateOptions | undefined, wait: boolean): AuthContext | null | undefined | Promise<AuthContext> => {
+    if (request.headers.authorization !== undefined) return fromAccessToken(request, bearerToken(request), 'bearer', false, false, wait);
     const csrf = options?.csrf !== false && !isSafeMethod(request.method);
     const sessionToken = readCookie(request.headers, cookieNames.session);
     if (sessionToken !== null) {
       const validated = sessions.validateSessionTokenNow(sessionToken);
-      return validated === undefined ? undefined : cookieContext(request, validated, csrf);
+      if (validated !== undefined) return cookieContext(request, validated, csrf);
+      return wait ? sessions.validateSessionToken(sessionToken).then((later) => cookieContext(request, later, csrf)) : undefined;
     }
     const accessToken = readCookie(request.headers, cookieNames.access);
-    if (accessToken === null) return null;
-    const context = fromAccessTokenNow(accessToken, 'hybrid', true);
-    if (context !== undefined && csrf) assertCsrf(request, context.session.id);
-    return context;
+    return accessToken === null ? null : fromAccessToken(request, accessToken, 'hybrid', true, csrf, wait);
   };
 
   return {
-    authenticateNow,
+    authenticateNow(request, options) {
+      // Without `wait`, decide never returns a promise.
+      return decide(request, options, false) as AuthContext | null | undefined;
+    },
 
     async authenticate(request, options) {
-      // Most requests are decided from memory; the rest read the store, by the same precedence.
-      const decided = authenticateNow(request, options);
-      if (decided !== undefined) return decided;
-      if (request.headers.authorization !== undefined) return fromAccessToken(bearerToken(request), 'bearer', false);
-      const csrf = options?.csrf !== false && !isSafeMethod(request.method);
-      const sessionToken = readCookie(request.headers, cookieNames.session);
-      if (sessionToken !== null) return cookieContext(request, await sessions.validateSessionToken(sessionToken), csrf);
-      const accessToken = readCookie(request.headers, cookieNames.access);
-      if (accessToken === null) return null;
-      const context = await fromAccessToken(accessToken, 'hybrid', true);
-      if (csrf) assertCsrf(request, context.session.id);
-      return context;
+      // Most requests are decided from memory; the rest read the store. With `wait`, decide
+      // never answers undefined.
+      return decide(request, options, true) as AuthContext | null | Promise<AuthContext>;
     },
 
     assertCsrf,

@@ -25,3 +25,12 @@ export async function signInToExpress(url, redis, prefix) {
   await expectExpressSignedIn(url, cookie, email, 'before measuring');
   return { cookie, email };
 }
+
+/** Starts the express-session + connect-redis baseline (bench/servers/express-session-redis.mjs) on `redisUrl`, its keys under `prefix`. */
+export function startExpressSession(ctx, redisUrl, prefix) {
+  return ctx.startServer({
+    name: 'express-session-redis',
+    script: 'express-session-redis.mjs',
+    env: { BENCH_REDIS_URL: redisUrl, BENCH_SESSION_PREFIX: prefix },
+  });
+}

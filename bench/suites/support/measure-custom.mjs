@@ -1,6 +1,6 @@
 /**
  * Interleaved measurement with a suite's own load generator, for loads a fixed autocannon
- * request cannot express (the refresh chain). Same method as bench/lib/measure.mjs — warm-up,
+ * request cannot express (the refresh chain). The method itself is bench/lib/measure.mjs's runRounds — warm-up,
  * then rounds A, B, C, then B, C, A, … (rotating), the median of each target's rounds, a quiet-machine gate before
  * each measurement, CPU accounting of every process involved, contaminated measurements redone,
  * any non-2xx response failing the run — and the same figures shape, so bench/lib/report.mjs
@@ -9,12 +9,9 @@
  * the run), since PostgreSQL serves a connection pool with one backend process per connection,
  * and the pool opens and closes them as it likes.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { readCpuSeconds } from '../../lib/cpu.mjs';
-import { busyCores, readMachineTicks, stealCores, waitForQuiet } from '../../lib/machine.mjs';
-import { median, medianOrNull } from '../../lib/stats.mjs';
-
-const PAUSE_BETWEEN_RUNS_MS = 250;
+import { busyCores, readMachineTicks, stealCores } from '../../lib/machine.mjs';
+import { runRounds } from '../../lib/measure.mjs';
 
 /**
  * Like startCpuMeter, over named groups of processes, each group's CPU summed. A group is an
@@ -58,7 +55,6 @@ function startGroupMeter(groups) {
  */
 export async function measureCustom(ctx, load, targets) {
   const { options } = ctx;
-  const flags = { waitedMs: 0, notQuiet: 0, redone: 0, keptContaminated: 0 };
 
   const measureOnce = async (target, seconds, phase) => {
     if (!target.server.alive) throw new Error(`${target.label}: the server process died`);
@@ -86,72 +82,8 @@ export async function measureCustom(ctx, load, targets) {
     return { ...result, cpu };
   };
 
-  const runOnce = async (target, seconds, phase) => {
-    for (let attempt = 0; ; attempt++) {
-      await sleep(PAUSE_BETWEEN_RUNS_MS);
-      if (options.quietWait > 0) {
-        const gate = await waitForQuiet({ threshold: options.quietThreshold, maxWaitMs: options.quietWait * 1000 });
-        flags.waitedMs += gate.waitedMs;
-        if (!gate.quiet) {
-          flags.notQuiet++;
-          ctx.log(`  machine still busy (${gate.busy?.toFixed(2)} cores used by others) after ${options.quietWait} s; measuring anyway`);
-        }
-      }
-      const result = await measureOnce(target, seconds, phase);
-      const others = result.cpu.others;
-      if (phase === 'warm-up' || others === null || others <= options.contaminated) return result;
-      if (attempt >= options.maxRetries) {
-        flags.keptContaminated++;
-        ctx.log(`  ${target.label} ${phase}: other processes used ${others.toFixed(2)} cores; kept after ${attempt} retries (flagged)`);
-        return { ...result, contaminated: true };
-      }
-      flags.redone++;
-      ctx.log(`  ${target.label} ${phase}: other processes used ${others.toFixed(2)} cores; redoing it`);
-    }
-  };
-
-  if (options.warmup > 0) {
-    for (const target of targets) {
-      ctx.log(`  warm-up ${target.label} (${options.warmup} s)`);
-      await runOnce(target, options.warmup, 'warm-up');
-    }
-  }
-  const rounds = new Map(targets.map((t) => [t.key, []]));
-  for (let round = 1; round <= options.rounds; round++) {
-    const line = [];
-    // Each round starts one target later, so none always runs first or last.
-    const shift = (round - 1) % targets.length;
-    for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
-      const result = await runOnce(target, options.duration, `round ${round}`);
-      rounds.get(target.key).push(result);
-      line.push(`${target.label} ${Math.round(result.okPerSecond)}`);
-    }
-    ctx.log(`  round ${round}/${options.rounds}: ${line.join(' | ')} req/s`);
-  }
-
-  const figures = Object.fromEntries(
-    targets.map((target) => {
-      const runs = rounds.get(target.key);
-      const perSecond = runs.map((r) => r.okPerSecond);
-      const cpuNames = Object.keys(runs[0].cpu);
-      return [
-        target.key,
-        {
-          label: target.label,
-          median: median(perSecond),
-          rounds: perSecond.map((v) => Math.round(v)),
-          min: Math.min(...perSecond),
-          max: Math.max(...perSecond),
-          latencyMs: { p50: median(runs.map((r) => r.latencyMs.p50)), p99: median(runs.map((r) => r.latencyMs.p99)) },
-          cpu: Object.fromEntries(cpuNames.map((name) => [name, medianOrNull(runs.map((r) => r.cpu[name]))])),
-          serverCpuUsPerRequest: medianOrNull(runs.map((r) => (r.cpu.server === null ? null : (r.cpu.server / r.okPerSecond) * 1e6))),
-          contaminatedRounds: runs.filter((r) => r.contaminated).length,
-          responses: runs.reduce((sum, r) => sum + r.ok, 0),
-          resynced: runs.reduce((sum, r) => sum + (r.resynced ?? 0), 0),
-          retired: runs.reduce((sum, r) => sum + (r.retired ?? 0), 0),
-        },
-      ];
-    }),
-  );
-  return Object.defineProperty(figures, 'noise', { value: flags, enumerable: false });
+  return runRounds(ctx, targets, measureOnce, (runs) => ({
+    resynced: runs.reduce((sum, r) => sum + (r.resynced ?? 0), 0),
+    retired: runs.reduce((sum, r) => sum + (r.retired ?? 0), 0),
+  }));
 }

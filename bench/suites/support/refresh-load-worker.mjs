@@ -22,26 +22,9 @@
  */
 import autocannon from 'autocannon';
 import { request as httpRequest } from 'node:http';
+import { summariseLoad } from '../../lib/load-summary.mjs';
 
 const pools = new Map();
-
-function summarise(result, extra = {}) {
-  const seconds = result.duration;
-  return {
-    durationSeconds: seconds,
-    requests: result.requests.total,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count])),
-    errors: result.errors,
-    timeouts: result.timeouts,
-    resets: result.resets,
-    okPerSecond: seconds > 0 ? result['2xx'] / seconds : 0,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
-    bytesPerSecond: result.throughput.average,
-    ...extra,
-  };
-}
 
 const sessionOf = (token) => token.slice(0, token.indexOf('.'));
 
@@ -128,7 +111,7 @@ async function runRefresh(options) {
       pool.retired++;
     }
   });
-  return summarise(result, { unexpectedBodies: unexpected, resynced: stranded.length - retired, retired, failures });
+  return summariseLoad(result, { unexpectedBodies: unexpected, resynced: stranded.length - retired, retired, failures });
 }
 
 process.on('message', async (message) => {
@@ -150,7 +133,7 @@ process.on('message', async (message) => {
       });
     } else if (message?.type === 'run') {
       const { options } = message;
-      const result = options.refreshPool ? await runRefresh(options) : summarise(await autocannon(options));
+      const result = options.refreshPool ? await runRefresh(options) : summariseLoad(await autocannon(options));
       process.send({ type: 'result', id: message.id, result });
     }
   } catch (error) {
