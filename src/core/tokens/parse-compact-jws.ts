@@ -130,12 +130,15 @@ function countParsedKeys(value: unknown): number {
  * most MAX_JSON_DEPTH (J-17). Returns null for anything else.
  */
 export function parseStrictJsonObject(bytes: Uint8Array): JsonObject | null {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return null;
-  }
+  const text = decodeUtf8Strict(bytes);
+  return text === null ? null : parseStrictJsonText(text);
+}
+
+/**
+ * Parses text (already decoded from UTF-8 by a fatal decoder) as a strict JSON object: no
+ * duplicate keys (J-13), nesting at most MAX_JSON_DEPTH (J-17). Returns null for anything else.
+ */
+export function parseStrictJsonText(text: string): JsonObject | null {
   // The cheap scan runs first, so a deeply nested bomb never reaches JSON.parse.
   const writtenKeys = countWrittenKeys(text, MAX_JSON_DEPTH);
   if (writtenKeys < 0) return null;
@@ -153,6 +156,18 @@ export function parseStrictJsonObject(bytes: Uint8Array): JsonObject | null {
   // because JSON.parse has already unescaped them.
   if (countParsedKeys(value) !== writtenKeys) return null;
   return value as JsonObject;
+}
+
+/**
+ * Decodes UTF-8 bytes with the fatal decoder (no U+FFFD substitution, BOM kept so JSON.parse
+ * refuses it), or returns null for invalid UTF-8.
+ */
+export function decodeUtf8Strict(bytes: Uint8Array): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 // Value of each base64url character, -1 for anything else (including '+', '/', '=' and spaces).
@@ -207,9 +222,12 @@ export function splitCompactJws(token: string): CompactJwsSegments | null {
   };
 }
 
-/** Decodes and parses a JOSE header segment as a strict JSON object, or returns null. */
+/**
+ * Decodes and parses a JOSE header segment as a strict JSON object, or returns null. Checks the
+ * alphabet itself, so it is safe on a segment that did not come from splitCompactJws.
+ */
 export function parseHeaderSegment(segment: string): JsonObject | null {
-  const bytes = decodeSegment(segment);
+  const bytes = decodeStrictBase64Url(segment);
   return bytes === null ? null : parseStrictJsonObject(bytes);
 }
 

@@ -78,7 +78,10 @@ export function createRevocationSet(clock: Clock): RevocationSet {
     isRevoked(claims) {
       // Entries are honoured until swept even past expiresAt: failing closed costs nothing,
       // because a token an expired entry covers has itself expired.
-      if (sids.has(claims.sid) || jtis.has(claims.jti)) return true;
+      // Empty maps are skipped: a probe hashes the claim string, which is new on a cold call.
+      if (sids.size !== 0 && sids.has(claims.sid)) return true;
+      if (jtis.size !== 0 && jtis.has(claims.jti)) return true;
+      if (subs.size === 0) return false;
       const subject = subs.get(claims.sub);
       // iat is in seconds, notBefore in milliseconds.
       return subject !== undefined && claims.iat * 1000 < subject.notBefore;

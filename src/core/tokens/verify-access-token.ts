@@ -11,14 +11,17 @@ import type { Clock } from '../clock.js';
 import { AuthenticationError, ConfigurationError } from '../errors.js';
 import { ACCESS_TOKEN_TYP, MAX_IDENTIFIER_LENGTH } from './access-token-claims.js';
 import type { AccessTokenAlgorithm, AccessTokenClaims } from './access-token-claims.js';
+import { copyAsciiInto, decodeBase64UrlInto, isAsciiRange } from './decode-base64url-into.js';
 import {
-  decodeSegment,
+  decodeUtf8Strict,
   MAX_COMPACT_JWS_LENGTH,
   parseHeaderSegment,
-  parseStrictJsonObject,
-  splitCompactJws,
+  parseStrictJsonText,
 } from './parse-compact-jws.js';
 import type { JsonObject } from './parse-compact-jws.js';
+import { parseFlatClaims } from './parse-flat-claims.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+import type { FlatClaims } from './parse-flat-claims.js';
 import { verifyJwsSignature } from './verify-jws-signature.js';
 
 export { verifyJwsSignature } from './verify-jws-signature.js';
@@ -77,14 +80,20 @@ function normaliseTyp(typ: string): string {
 
 /** A header that passed the allowlist and whose key verified a signature. */
 interface CheckedHeader {
+  /** The header segment exactly as written (base64url text). */
+  readonly text: string;
   readonly header: JsonObject;
   readonly kid: string;
   readonly alg: string;
 }
 
-/** Header segments already seen to be valid, per verifier; bounded, cleared when full. */
-type HeaderCache = Map<string, CheckedHeader>;
-const HEADER_CACHE_SIZE = 64;
+/**
+ * Header segments already seen to be valid, per verifier; bounded, cleared when full. An array
+ * searched by prefix rather than a Map: one issuer has one header per key (two or three during a
+ * rotation), and a prefix compare needs neither a slice of the token nor a hash of it.
+ */
+type HeaderCache = CheckedHeader[];
+const HEADER_CACHE_SIZE = 16;
 
 /** Applies the header allowlist to a header segment; throws invalid_token. */
 function checkHeader(segment: string, expectedTyp: string | null): CheckedHeader {
@@ -106,36 +115,91 @@ function checkHeader(segment: string, expectedTyp: string | null): CheckedHeader
     throw invalid();
   }
   if (typeof alg !== 'string') throw invalid();
-  return { header: Object.freeze(header), kid, alg };
+  return { text: segment, header: Object.freeze(header), kid, alg };
 }
 
-function verifyJws(
+function findCachedHeader(cache: HeaderCache | null, token: string, headerEnd: number): CheckedHeader | undefined {
+  if (cache === null) return undefined;
+  for (const entry of cache) {
+    if (entry.text.length === headerEnd && token.startsWith(entry.text)) return entry;
+  }
+  return undefined;
+}
+
+// The decoded token lives in one scratch buffer shared by every verifier: the signing input
+// (the token's ASCII bytes up to the second dot), then room for the payload, then the
+// signature. Verification is synchronous and calls no user code between writing the buffer and
+// its last read (resolveKey runs before, isRevoked after), so no two uses can interleave, and
+// nothing is allocated per token for bytes that are thrown away microseconds later.
+const MAX_DECODED_LENGTH = Math.floor((MAX_COMPACT_JWS_LENGTH * 3) / 4);
+const PAYLOAD_OFFSET = MAX_COMPACT_JWS_LENGTH;
+const SIGNATURE_OFFSET = PAYLOAD_OFFSET + MAX_DECODED_LENGTH;
+const scratch = Buffer.allocUnsafeSlow(SIGNATURE_OFFSET + MAX_DECODED_LENGTH);
+
+// Views of the scratch buffer handed to node:crypto, kept per region for the last length seen:
+// every token of one issuer and key has the same signature length, and often the same signing
+// input length, so the view objects are made once instead of per token.
+const lastViews = new Map<number, Buffer>();
+
+function scratchView(start: number, length: number): Buffer {
+  const last = lastViews.get(start);
+  if (last !== undefined && last.length === length) return last;
+  const view = scratch.subarray(start, start + length);
+  lastViews.set(start, view);
+  return view;
+}
+
+/** A verified JWS whose payload bytes sit in the scratch buffer until the next verification. */
+interface VerifiedInScratch {
+  readonly header: CheckedHeader;
+  readonly key: VerificationKey;
+  readonly payloadLength: number;
+}
+
+function verifyJwsInScratch(
   token: string,
   resolveKey: (kid: string) => VerificationKey | undefined,
   expectedTyp: string | null,
   headerCache: HeaderCache | null,
-): VerifiedCompactJws {
-  const segments = splitCompactJws(token);
-  if (segments === null) throw invalid();
+): VerifiedInScratch {
+  if (typeof token !== 'string' || token.length > MAX_COMPACT_JWS_LENGTH) throw invalid();
+  // Exactly three segments: JWE (five), JSON serialisation and extra segments are refused.
+  const headerEnd = token.indexOf('.');
+  const payloadEnd = headerEnd <= 0 ? -1 : token.indexOf('.', headerEnd + 1);
+  if (payloadEnd < 0 || token.indexOf('.', payloadEnd + 1) !== -1) throw invalid();
   // Nearly every token of one issuer has the same header segment, so its parse and checks are
   // done once; the cache only ever holds headers whose key has verified a signature.
-  const cached = headerCache?.get(segments.header);
-  const checked = cached ?? checkHeader(segments.header, expectedTyp);
+  const cached = findCachedHeader(headerCache, token, headerEnd);
+  const checked = cached ?? checkHeader(token.slice(0, headerEnd), expectedTyp);
   const key = resolveKey(checked.kid);
   // The header's alg must equal the key's pinned alg: "none", HS256-with-the-public-key and any
   // kty/alg mismatch can never match, because no key is pinned to them (J-01, J-03, J-04).
   if (key === undefined || checked.alg !== key.alg || key.kid !== checked.kid) throw invalid();
-  const payloadBytes = decodeSegment(segments.payload);
-  const signature = decodeSegment(segments.signature);
-  if (payloadBytes === null || signature === null) throw invalid();
-  // The regex in splitCompactJws admits only base64url and '.', so latin1 is exact ASCII.
-  const signingInput = Buffer.from(segments.signingInput, 'latin1');
+  // Canonical base64url only (J-13); an empty signature is an unsecured JWS (J-01, J-02). The
+  // signing input — the token's own ASCII bytes up to the second dot — is written at offset 0:
+  // the header (its text passed the base64url check in checkHeader), the dot, and the payload
+  // characters echoed by the pass that decodes them.
+  copyAsciiInto(token, 0, headerEnd + 1, scratch, 0);
+  const payloadLength = decodeBase64UrlInto(token, headerEnd + 1, payloadEnd, scratch, PAYLOAD_OFFSET, headerEnd + 1);
+  const signatureLength = decodeBase64UrlInto(token, payloadEnd + 1, token.length, scratch, SIGNATURE_OFFSET);
+  if (payloadLength < 0 || signatureLength <= 0) throw invalid();
+  const signingInput = scratchView(0, payloadEnd);
+  const signature = scratchView(SIGNATURE_OFFSET, signatureLength);
   if (!verifyJwsSignature(key.alg, key.key, signingInput, signature)) throw invalid();
   if (headerCache !== null && cached === undefined) {
-    if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.clear();
-    headerCache.set(segments.header, checked);
+    if (headerCache.length >= HEADER_CACHE_SIZE) headerCache.length = 0;
+    headerCache.push(checked);
   }
-  return { header: checked.header, payloadBytes, key };
+  return { header: checked, key, payloadLength };
+}
+
+/** The verified payload in the scratch buffer as text, or null when it is not valid UTF-8. */
+function payloadText(payloadLength: number): string | null {
+  const end = PAYLOAD_OFFSET + payloadLength;
+  // Tokens are nearly always ASCII; anything else goes through the fatal UTF-8 decoder.
+  return isAsciiRange(scratch, PAYLOAD_OFFSET, end)
+    ? scratch.toString('latin1', PAYLOAD_OFFSET, end)
+    : decodeUtf8Strict(scratch.subarray(PAYLOAD_OFFSET, end));
 }
 
 /**
@@ -149,7 +213,17 @@ export function verifyCompactJws(
   resolveKey: (kid: string) => VerificationKey | undefined,
   expectedTyp: string | null,
 ): VerifiedCompactJws {
-  return verifyJws(token, resolveKey, expectedTyp, null);
+  const { header, key, payloadLength } = verifyJwsInScratch(token, resolveKey, expectedTyp, null);
+  const payloadBytes = Buffer.from(scratch.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + payloadLength));
+  return { header: header.header, payloadBytes, key };
+}
+
+/**
+ * Parses a verified payload: the flat fast path first, and the full strict parser for anything
+ * outside its subset (which is also where every malformed payload is refused).
+ */
+function parsePayload(text: string): FlatClaims | JsonObject | null {
+  return parseFlatClaims(text) ?? parseStrictJsonText(text);
 }
 
 function isNumericDate(value: unknown): value is number {
@@ -162,9 +236,8 @@ function isIdentifier(value: unknown): value is string {
 
 interface CacheEntry {
   readonly claims: AccessTokenClaims;
-  /** The key that verified the token: a hit only counts while `kid` still resolves to it. */
-  readonly kid: string;
-  readonly key: KeyObject;
+  /** The key that verified the token: a hit only counts while its kid still resolves to it. */
+  readonly verifiedBy: VerificationKey;
 }
 
 /** Creates a synchronous access-token verifier; throws ConfigurationError on bad options. */
@@ -193,23 +266,17 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     throw new ConfigurationError('`expectedTyp` must be a non-empty string such as "at+jwt".');
   }
 
-  // FIFO: a ring of the last `cacheSize` inserted tokens decides eviction, so an insert is O(1)
-  // (a Map iterator would have to skip every deleted slot to find the oldest entry). Hits are not
-  // re-ordered, so a hit stays one lookup; access tokens live minutes, so insertion order is close
-  // to expiry order anyway. Every cached token is in some ring slot, so size ≤ cacheSize.
-  const cache = new Map<string, CacheEntry>();
-  const ring: (string | undefined)[] = [];
-  let ringNext = 0;
-  const headerCache: HeaderCache = new Map();
+  const cache = cacheSize > 0 ? new VerifiedTokenCache<CacheEntry>(cacheSize) : null;
+  const headerCache: HeaderCache = [];
 
-  function readClaims(payload: JsonObject, nowSeconds: number): AccessTokenClaims {
+  function readClaims(payload: FlatClaims | JsonObject, nowSeconds: number): AccessTokenClaims {
     const { iss, aud, sub, sid, jti, iat, exp, nbf, scope } = payload;
     // Exact string equality: no arrays, prefixes or substrings (J-09).
     if (typeof iss !== 'string' || iss !== issuer) throw invalid();
     let audClaim: string | readonly string[];
     if (typeof aud === 'string') {
       if (aud !== audience) throw invalid();
-      audClaim = aud;
+      audClaim = audience; // the configured string: equal, and keeps no slice of the payload alive
     } else if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) {
       if (!aud.includes(audience)) throw invalid();
       audClaim = Object.freeze([...(aud as string[])]);
@@ -228,19 +295,21 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (exp <= nowSeconds - skewSeconds) {
       throw new AuthenticationError('token_expired', 'The access token has expired.');
     }
-    const claims: { -readonly [K in keyof AccessTokenClaims]: AccessTokenClaims[K] } = {
-      iss,
-      aud: audClaim,
-      sub,
-      sid,
-      jti,
-      iat,
-      exp,
-    };
-    if (nbf !== undefined) claims.nbf = nbf;
-    if (scope !== undefined) claims.scope = scope;
+    // One literal per shape (no property added afterwards); iss and aud are the configured
+    // strings, equal to the token's, so a cached entry holds no slice of the payload text.
     // Frozen: cached claims are shared by every later hit, so no caller may change them.
-    return Object.freeze(claims);
+    if (nbf === undefined) {
+      return Object.freeze(
+        scope === undefined
+          ? { iss: issuer, aud: audClaim, sub, sid, jti, iat, exp }
+          : { iss: issuer, aud: audClaim, sub, sid, jti, iat, exp, scope },
+      );
+    }
+    return Object.freeze(
+      scope === undefined
+        ? { iss: issuer, aud: audClaim, sub, sid, jti, iat, exp, nbf }
+        : { iss: issuer, aud: audClaim, sub, sid, jti, iat, exp, nbf, scope },
+    );
   }
 
   function checkRevocation(claims: AccessTokenClaims): AccessTokenClaims {
@@ -254,7 +323,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     // The length cap comes before anything else, the cache lookup included (J-17).
     if (typeof token !== 'string' || token.length > MAX_COMPACT_JWS_LENGTH) throw invalid();
     const nowSeconds = clock.now() / 1000;
-    if (cacheSize > 0) {
+    if (cache !== null) {
       const hit = cache.get(token);
       if (hit !== undefined) {
         if (hit.claims.exp <= nowSeconds - skewSeconds) {
@@ -262,30 +331,25 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           throw new AuthenticationError('token_expired', 'The access token has expired.');
         }
         // A retired or replaced key ends the hit: fall through to a full verification.
-        if (resolveKey(hit.kid)?.key === hit.key) {
+        if (resolveKey(hit.verifiedBy.kid)?.key === hit.verifiedBy.key) {
           return checkRevocation(hit.claims);
         }
         cache.delete(token);
       }
     }
-    const { payloadBytes, key } = verifyJws(token, resolveKey, expectedTyp, headerCache);
-    const payload = parseStrictJsonObject(payloadBytes);
+    const { key, payloadLength } = verifyJwsInScratch(token, resolveKey, expectedTyp, headerCache);
+    const text = payloadText(payloadLength);
+    const payload = text === null ? null : parsePayload(text);
     if (payload === null) throw invalid();
     const claims = readClaims(payload, nowSeconds);
-    if (cacheSize > 0) {
-      const evicted = ring[ringNext];
-      if (evicted !== undefined) cache.delete(evicted);
-      ring[ringNext] = token;
-      ringNext = ringNext + 1 === cacheSize ? 0 : ringNext + 1;
-      cache.set(token, { claims, kid: key.kid, key: key.key });
-    }
+    if (cache !== null) cache.add(token, { claims, verifiedBy: key });
     return checkRevocation(claims);
   }
 
   return {
     verify,
     get cachedTokens(): number {
-      return cache.size;
+      return cache === null ? 0 : cache.size;
     },
   };
 }
