@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import { AuthenticationError, ConfigurationError } from '../errors.js';
 import { ACCESS_TOKEN_TYP, MAX_IDENTIFIER_LENGTH } from './access-token-claims.js';
 import type { AccessTokenAlgorithm, AccessTokenClaims } from './access-token-claims.js';
-import { copyAsciiInto, decodeBase64UrlInto, isAsciiRange } from './decode-base64url-into.js';
+import { decodeBase64UrlInto } from './decode-base64url-into.js';
 import {
   decodeUtf8Strict,
   MAX_COMPACT_JWS_LENGTH,
@@ -21,7 +21,7 @@ import {
 import type { JsonObject } from './parse-compact-jws.js';
 import { parseFlatClaims } from './parse-flat-claims.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
-import type { FlatClaims } from './parse-flat-claims.js';
+import type { ExpectedStrings, FlatClaims } from './parse-flat-claims.js';
 import { verifyJwsSignature } from './verify-jws-signature.js';
 
 export { verifyJwsSignature } from './verify-jws-signature.js';
@@ -126,9 +126,9 @@ function findCachedHeader(cache: HeaderCache | null, token: string, headerEnd: n
   return undefined;
 }
 
-// The decoded token lives in one scratch buffer shared by every verifier: the signing input
-// (the token's ASCII bytes up to the second dot), then room for the payload, then the
-// signature. Verification is synchronous and calls no user code between writing the buffer and
+// The token lives in one scratch buffer shared by every verifier: its own ASCII bytes (so the
+// signing input is the first part, up to the second dot), then the decoded payload, then the
+// decoded signature. Verification is synchronous and calls no user code between writing the buffer and
 // its last read (resolveKey runs before, isRevoked after), so no two uses can interleave, and
 // nothing is allocated per token for bytes that are thrown away microseconds later.
 const MAX_DECODED_LENGTH = Math.floor((MAX_COMPACT_JWS_LENGTH * 3) / 4);
@@ -166,7 +166,8 @@ function verifyJwsInScratch(
   // Exactly three segments: JWE (five), JSON serialisation and extra segments are refused.
   const headerEnd = token.indexOf('.');
   const payloadEnd = headerEnd <= 0 ? -1 : token.indexOf('.', headerEnd + 1);
-  if (payloadEnd < 0 || token.indexOf('.', payloadEnd + 1) !== -1) throw invalid();
+  // A third dot needs no search: '.' is outside the alphabet the signature decode accepts.
+  if (payloadEnd < 0) throw invalid();
   // Nearly every token of one issuer has the same header segment, so its parse and checks are
   // done once; the cache only ever holds headers whose key has verified a signature.
   const cached = findCachedHeader(headerCache, token, headerEnd);
@@ -175,13 +176,15 @@ function verifyJwsInScratch(
   // The header's alg must equal the key's pinned alg: "none", HS256-with-the-public-key and any
   // kty/alg mismatch can never match, because no key is pinned to them (J-01, J-03, J-04).
   if (key === undefined || checked.alg !== key.alg || key.kid !== checked.kid) throw invalid();
-  // Canonical base64url only (J-13); an empty signature is an unsecured JWS (J-01, J-02). The
-  // signing input — the token's own ASCII bytes up to the second dot — is written at offset 0:
-  // the header (its text passed the base64url check in checkHeader), the dot, and the payload
-  // characters echoed by the pass that decodes them.
-  copyAsciiInto(token, 0, headerEnd + 1, scratch, 0);
-  const payloadLength = decodeBase64UrlInto(token, headerEnd + 1, payloadEnd, scratch, PAYLOAD_OFFSET, headerEnd + 1);
-  const signatureLength = decodeBase64UrlInto(token, payloadEnd + 1, token.length, scratch, SIGNATURE_OFFSET);
+  // The token's bytes go into the scratch buffer in one native copy, and everything after works
+  // on bytes: the signing input is already in place (offset 0 up to the second dot). UTF-8, not
+  // latin1: latin1 would keep only the low byte of a character above U+00FF (U+012E would become
+  // '.'), while UTF-8 turns any non-ASCII character into bytes ≥ 0x80, which no base64url check
+  // accepts — and then makes more bytes than characters, which is refused right here.
+  if (scratch.write(token, 0, token.length, 'utf8') !== token.length) throw invalid();
+  // Canonical base64url only (J-13); an empty signature is an unsecured JWS (J-01, J-02).
+  const payloadLength = decodeBase64UrlInto(scratch, headerEnd + 1, payloadEnd, scratch, PAYLOAD_OFFSET);
+  const signatureLength = decodeBase64UrlInto(scratch, payloadEnd + 1, token.length, scratch, SIGNATURE_OFFSET);
   if (payloadLength < 0 || signatureLength <= 0) throw invalid();
   const signingInput = scratchView(0, payloadEnd);
   const signature = scratchView(SIGNATURE_OFFSET, signatureLength);
@@ -191,15 +194,6 @@ function verifyJwsInScratch(
     headerCache.push(checked);
   }
   return { header: checked, key, payloadLength };
-}
-
-/** The verified payload in the scratch buffer as text, or null when it is not valid UTF-8. */
-function payloadText(payloadLength: number): string | null {
-  const end = PAYLOAD_OFFSET + payloadLength;
-  // Tokens are nearly always ASCII; anything else goes through the fatal UTF-8 decoder.
-  return isAsciiRange(scratch, PAYLOAD_OFFSET, end)
-    ? scratch.toString('latin1', PAYLOAD_OFFSET, end)
-    : decodeUtf8Strict(scratch.subarray(PAYLOAD_OFFSET, end));
 }
 
 /**
@@ -219,11 +213,16 @@ export function verifyCompactJws(
 }
 
 /**
- * Parses a verified payload: the flat fast path first, and the full strict parser for anything
- * outside its subset (which is also where every malformed payload is refused).
+ * Parses the verified payload in the scratch buffer: the flat fast path first, then — for
+ * anything outside its subset, which is also where every malformed payload is refused — strict
+ * UTF-8 decoding and the full strict JSON parser.
  */
-function parsePayload(text: string): FlatClaims | JsonObject | null {
-  return parseFlatClaims(text) ?? parseStrictJsonText(text);
+function parsePayload(payloadLength: number, expected: ExpectedStrings): FlatClaims | JsonObject | null {
+  const end = PAYLOAD_OFFSET + payloadLength;
+  const flat = parseFlatClaims(scratch, PAYLOAD_OFFSET, end, expected);
+  if (flat !== undefined) return flat;
+  const text = decodeUtf8Strict(scratch.subarray(PAYLOAD_OFFSET, end));
+  return text === null ? null : parseStrictJsonText(text);
 }
 
 function isNumericDate(value: unknown): value is number {
@@ -235,6 +234,7 @@ function isIdentifier(value: unknown): value is string {
 }
 
 interface CacheEntry {
+  readonly token: string;
   readonly claims: AccessTokenClaims;
   /** The key that verified the token: a hit only counts while its kid still resolves to it. */
   readonly verifiedBy: VerificationKey;
@@ -267,6 +267,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
 
   const cache = cacheSize > 0 ? new VerifiedTokenCache<CacheEntry>(cacheSize) : null;
+  const expectedStrings: ExpectedStrings = { iss: issuer, aud: audience };
   const headerCache: HeaderCache = [];
 
   function readClaims(payload: FlatClaims | JsonObject, nowSeconds: number): AccessTokenClaims {
@@ -338,11 +339,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       }
     }
     const { key, payloadLength } = verifyJwsInScratch(token, resolveKey, expectedTyp, headerCache);
-    const text = payloadText(payloadLength);
-    const payload = text === null ? null : parsePayload(text);
+    const payload = parsePayload(payloadLength, expectedStrings);
     if (payload === null) throw invalid();
     const claims = readClaims(payload, nowSeconds);
-    if (cache !== null) cache.add(token, { claims, verifiedBy: key });
+    if (cache !== null) cache.add({ token, claims, verifiedBy: key });
     return checkRevocation(claims);
   }
 

@@ -18,10 +18,7 @@ const MIN_RSA_BITS = 2048;
 // Bounds the cost of one RSA verification an attacker-chosen JWKS could impose.
 const MAX_RSA_BITS = 8192;
 
-type NodeVerifyKey =
-  | KeyObject
-  | { key: KeyObject; dsaEncoding: 'ieee-p1363' }
-  | { key: KeyObject; padding: number; saltLength?: number };
+type NodeVerifyKey = KeyObject | { key: KeyObject; padding: number; saltLength?: number };
 
 interface PreparedKey {
   readonly alg: AccessTokenAlgorithm;
@@ -41,7 +38,8 @@ function prepareKey(alg: AccessTokenAlgorithm, key: KeyObject): PreparedKey | nu
   switch (alg) {
     case 'ES256':
       if (type !== 'ec' || details.namedCurve !== 'prime256v1') return null;
-      return { alg, verifyKey: { key, dsaEncoding: 'ieee-p1363' }, signatureLength: 64 };
+      // The bare KeyObject with a DER signature (see p1363ToDer): the form OpenSSL takes.
+      return { alg, verifyKey: key, signatureLength: 64 };
     case 'EdDSA':
       // Ed25519 only: Ed448 is a different algorithm with a different security level.
       if (type !== 'ed25519') return null;
@@ -89,6 +87,42 @@ function isP256ScalarInRange(signature: Buffer, offset: number): boolean {
   return false; // equal to n
 }
 
+// DER of an ECDSA-Sig-Value is at most 72 bytes for P-256 (two 33-byte INTEGERs and headers);
+// one view per possible length, made once, so a conversion allocates nothing.
+const derScratch = Buffer.allocUnsafeSlow(72);
+const derViews: Buffer[] = [];
+for (let length = 0; length <= 72; length++) derViews.push(derScratch.subarray(0, length));
+
+/** Appends one 32-byte big-endian scalar as a minimal DER INTEGER; returns the next offset. */
+function writeDerInteger(signature: Buffer, start: number, at: number): number {
+  let first = start;
+  const end = start + 32;
+  // Minimal encoding: no leading zero bytes (the scalar is ≥ 1, so one byte always remains)…
+  while (first < end - 1 && signature[first] === 0) first++;
+  // …except one zero byte when the top bit is set, so the INTEGER stays positive.
+  const pad = ((signature[first] as number) & 0x80) !== 0 ? 1 : 0;
+  derScratch[at] = 0x02;
+  derScratch[at + 1] = end - first + pad;
+  let out = at + 2;
+  if (pad === 1) derScratch[out++] = 0;
+  for (let i = first; i < end; i++) derScratch[out++] = signature[i] as number;
+  return out;
+}
+
+/**
+ * Re-encodes a range-checked JOSE r‖s signature as DER (SEQUENCE of two INTEGERs). Node would
+ * do the same conversion in C++ for `dsaEncoding: 'ieee-p1363'`, with an allocation and more
+ * option parsing per call; doing it here over 64 bytes is cheaper, and the DER is ours, built
+ * from fixed-width scalars, so none of DER's alternative encodings can reach OpenSSL.
+ */
+function p1363ToDer(signature: Buffer): Buffer {
+  const afterR = writeDerInteger(signature, 0, 2);
+  const end = writeDerInteger(signature, 32, afterR);
+  derScratch[0] = 0x30;
+  derScratch[1] = end - 2; // ≤ 70: short-form length
+  return derViews[end] as Buffer;
+}
+
 /**
  * The low-level signature check shared by the verifier and the Wycheproof tests: true only when
  * `signature` is a valid `alg` signature of `signingInput` under `key`. Never throws.
@@ -108,11 +142,13 @@ export function verifyJwsSignature(
   const sig = Buffer.isBuffer(signature)
     ? signature
     : Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
-  if (alg === 'ES256' && !(isP256ScalarInRange(sig, 0) && isP256ScalarInRange(sig, 32))) {
-    return false;
+  let nodeSignature = sig;
+  if (alg === 'ES256') {
+    if (!(isP256ScalarInRange(sig, 0) && isP256ScalarInRange(sig, 32))) return false;
+    nodeSignature = p1363ToDer(sig);
   }
   try {
-    return cryptoVerify(alg === 'EdDSA' ? null : 'sha256', signingInput, prepared.verifyKey, sig);
+    return cryptoVerify(alg === 'EdDSA' ? null : 'sha256', signingInput, prepared.verifyKey, nodeSignature);
   } catch {
     return false;
   }
