@@ -128,9 +128,9 @@ function findCachedHeader(cache: HeaderCache | null, token: string, headerEnd: n
 
 // The token lives in one scratch buffer shared by every verifier: its own ASCII bytes (so the
 // signing input is the first part, up to the second dot), then the decoded payload, then the
-// decoded signature. Verification is synchronous and calls no user code between writing the buffer and
-// its last read (resolveKey runs before, isRevoked after), so no two uses can interleave, and
-// nothing is allocated per token for bytes that are thrown away microseconds later.
+// decoded signature. Verification is synchronous and calls no user code between writing the
+// buffer and its last read (resolveKey runs before, isRevoked after), so no two uses can
+// interleave, and nothing is allocated per token for bytes thrown away microseconds later.
 const MAX_DECODED_LENGTH = Math.floor((MAX_COMPACT_JWS_LENGTH * 3) / 4);
 const PAYLOAD_OFFSET = MAX_COMPACT_JWS_LENGTH;
 const SIGNATURE_OFFSET = PAYLOAD_OFFSET + MAX_DECODED_LENGTH;
@@ -277,7 +277,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     let audClaim: string | readonly string[];
     if (typeof aud === 'string') {
       if (aud !== audience) throw invalid();
-      audClaim = audience; // the configured string: equal, and keeps no slice of the payload alive
+      audClaim = audience; // the configured string (equal): every cached token shares it
     } else if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) {
       if (!aud.includes(audience)) throw invalid();
       audClaim = Object.freeze([...(aud as string[])]);
@@ -296,8 +296,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (exp <= nowSeconds - skewSeconds) {
       throw new AuthenticationError('token_expired', 'The access token has expired.');
     }
-    // One literal per shape (no property added afterwards); iss and aud are the configured
-    // strings, equal to the token's, so a cached entry holds no slice of the payload text.
+    // One literal per shape (no property added afterwards, so no map transitions); iss and aud
+    // are the configured strings, equal to the token's, shared by every cached token.
     // Frozen: cached claims are shared by every later hit, so no caller may change them.
     if (nbf === undefined) {
       return Object.freeze(
