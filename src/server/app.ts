@@ -198,12 +198,15 @@ export async function buildServer(tessera: Tessera, observability: Observability
     for (const phase of ['onRequest', 'preParsing', 'preValidation', 'preHandler'] as const) {
       const own: unknown = route[phase];
       if (own === undefined) continue;
-      const hooks = (Array.isArray(own) ? [...own] : [own]) as Array<(this: unknown, request: FastifyRequest, ...rest: unknown[]) => unknown>;
+      type Hook = (this: unknown, request: FastifyRequest, a: unknown, b: unknown, c: unknown) => unknown;
+      const hooks = (Array.isArray(own) ? [...own] : [own]) as Hook[];
       const first = hooks[0];
       if (first === undefined) continue;
-      hooks[0] = function labelledHook(this: unknown, request: FastifyRequest, ...rest: unknown[]): unknown {
+      // Fixed arity (reply, done — or reply, payload, done for preParsing), not a rest/spread
+      // pair, which would allocate an array and take the generic call path on every request.
+      hooks[0] = function labelledHook(this: unknown, request: FastifyRequest, a: unknown, b: unknown, c: unknown): unknown {
         markRoute(request.raw, label);
-        return first.call(this, request, ...rest);
+        return first.call(this, request, a, b, c);
       };
       (route as unknown as Record<string, unknown>)[phase] = hooks;
       break;
