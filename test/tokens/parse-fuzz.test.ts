@@ -7,12 +7,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/core/errors.js';
 import { decodeBase64Url } from '../../src/core/encoding.js';
+import { decodeBase64UrlInto } from '../../src/core/tokens/decode-base64url-into.js';
 import {
   decodeStrictBase64Url,
   parseCompactJws,
   parseStrictJsonObject,
 } from '../../src/core/tokens/parse-compact-jws.js';
 import { accessToken, b64url, makeKey, makeVerifier } from './helpers.js';
+
+/** The verifier's byte-level decoder (decode-base64url-into.ts) over latin1 text. */
+function decodeBytesInto(text: string): Buffer | null {
+  const source = Buffer.from(text, 'latin1');
+  const target = Buffer.alloc(text.length);
+  const written = decodeBase64UrlInto(source, 0, source.length, target, 0);
+  return written < 0 ? null : target.subarray(0, written);
+}
 
 const es = makeKey('ES256');
 const ed = makeKey('EdDSA');
@@ -34,7 +43,7 @@ function onlyAuthErrors(fn: () => unknown): boolean {
 const base64urlChar = fc.constantFrom(
   ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split(''),
 );
-const anyChar = fc.oneof(base64urlChar, fc.constantFrom('.', '=', '+', '/', ' ', '\n', '\u0000', '\u00e9', '\ud800'));
+const anyChar = fc.oneof(base64urlChar, fc.constantFrom('.', '=', '+', '/', ' ', '\n', '\u0000', '\u00e9', '\u00ff', '\u0080', '\ud800'));
 const segment = fc.string({ unit: base64urlChar, maxLength: 120 });
 const jsonSegment = fc.jsonValue({ maxDepth: 12 }).map((v) => b64url(JSON.stringify(v) ?? 'null'));
 
@@ -101,7 +110,7 @@ describe('parser and verifier fuzzing', () => {
     );
   });
 
-  it('the hot-path base64url decoder gives exactly the verdicts of core/encoding decodeBase64Url', () => {
+  it('both hot-path base64url decoders give exactly the verdicts and bytes of core/encoding decodeBase64Url', () => {
     const sample = fc.oneof(
       fc.string({ unit: base64urlChar, maxLength: 90 }),
       fc.string({ unit: anyChar, maxLength: 40 }),
@@ -110,9 +119,10 @@ describe('parser and verifier fuzzing', () => {
     fc.assert(
       fc.property(sample, (text) => {
         const expected = decodeBase64Url(text);
-        const actual = decodeStrictBase64Url(text);
-        expect(actual === null).toBe(expected === null);
-        if (expected !== null) expect(actual?.equals(expected)).toBe(true);
+        for (const actual of [decodeStrictBase64Url(text), decodeBytesInto(text)]) {
+          expect(actual === null).toBe(expected === null);
+          if (expected !== null) expect(actual?.equals(expected)).toBe(true);
+        }
       }),
       { numRuns: 20_000 },
     );
@@ -120,6 +130,7 @@ describe('parser and verifier fuzzing', () => {
     for (const prefix of ['AA', 'AAA', 'AAAAAA', 'AAAAAAA']) {
       for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
         expect(decodeStrictBase64Url(prefix + c) === null).toBe(decodeBase64Url(prefix + c) === null);
+        expect(decodeBytesInto(prefix + c) === null).toBe(decodeBase64Url(prefix + c) === null);
       }
     }
   });
