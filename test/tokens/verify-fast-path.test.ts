@@ -1,9 +1,10 @@
 /**
  * The verifier's cold-path shortcuts must never be more lenient than the strict path they stand
  * in front of: the flat-claims parser against JSON.parse + the strict parser (the byte-level
- * base64url decoder is held to core/encoding in parse-fuzz.test.ts), the shared scratch buffer against stale bytes, the
- * suffix-keyed cache against tokens that merely share a suffix, and the UTF-8 copy of the token
- * against characters that a latin1 copy would have folded onto ASCII.
+ * base64url decoder is held to core/encoding in parse-fuzz.test.ts), the shared scratch buffer
+ * against stale bytes, the integer-keyed cache against tokens that merely share signature
+ * characters, and the UTF-8 copy of the token against characters that a latin1 copy would have
+ * folded onto ASCII.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
