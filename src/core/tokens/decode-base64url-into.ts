@@ -7,8 +7,9 @@
  * expression, an allocation and a native decode per segment.
  */
 
-// Value of each base64url byte, -1 for anything else ('+', '/', '=', whitespace, '.', ≥ 0x80 …).
-const VALUES = new Int8Array(256).fill(-1);
+/** Value of each base64url byte, -1 for anything else ('+', '/', '=', whitespace, '.', ≥ 0x80 …). */
+export const BASE64URL_VALUES = new Int8Array(256).fill(-1);
+const VALUES = BASE64URL_VALUES;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 for (let i = 0; i < ALPHABET.length; i++) VALUES[ALPHABET.charCodeAt(i)] = i;
 

@@ -7,6 +7,7 @@
  * refused before any expensive work (J-17).
  */
 import { AuthenticationError } from '../errors.js';
+import { BASE64URL_VALUES } from './decode-base64url-into.js';
 
 /**
  * Longest token we look at, in characters. Real access tokens are a few hundred bytes; the cap
@@ -170,11 +171,6 @@ export function decodeUtf8Strict(bytes: Uint8Array): string | null {
   }
 }
 
-// Value of each base64url character, -1 for anything else (including '+', '/', '=' and spaces).
-const BASE64URL_VALUES = new Int8Array(128).fill(-1);
-for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
-  BASE64URL_VALUES[c.charCodeAt(0)] = i;
-}
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
 
 /**
@@ -188,6 +184,7 @@ function isCanonicalSegment(text: string): boolean {
   if (tail === 1) return false; // one leftover character cannot encode a byte
   if (tail === 0) return true;
   // 2 leftover characters carry 8 bits in 12 (4 unused), 3 carry 16 in 18 (2 unused).
+  // The alphabet is already checked, so the code is < 128 and inside the table.
   const last = BASE64URL_VALUES[text.charCodeAt(text.length - 1)] ?? -1;
   return last >= 0 && (last & (tail === 2 ? 0x0f : 0x03)) === 0;
 }
