@@ -4,7 +4,8 @@
  * `configure` hook — one Fastify instance, one origin — and protected by `requireAuth` from
  * `tessera/middleware/fastify`:
  *
- *   GET /hello   (preHandler requireAuth) → {"hello":"world","user":"<user id>"}
+ *   GET /hello   (preHandler requireAuth; Tessera's server fuses it into the handler, see
+ *                fuseAuthHooks) → {"hello":"world","user":"<user id>"}
  *   GET /public  no authentication          → {"hello":"world"}  (diagnostic: the cost of Tessera's
  *                                                Fastify instance itself — its hooks and metrics)
  *   GET /stateless  (diagnostic) a synchronous preHandler calling Tessera's own access-token

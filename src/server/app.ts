@@ -4,6 +4,7 @@ import type { AuthContext } from '../core/authenticate.js';
 import { AuthenticationError } from '../core/errors.js';
 import type { AuthRequest, RequestHeaders } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
+import { fuseAuthHooks } from '../middleware/fastify.js';
 import { serializeClearedCookie } from './cookies.js';
 import type { Observability } from './observability.js';
 import { UNMATCHED_ROUTE, markRoute, recordRequestLatency } from './request-latency.js';
@@ -186,6 +187,9 @@ export async function buildServer(tessera: Tessera, observability: Observability
     done();
   });
   app.addHook('onRoute', (route) => {
+    // An app's route guarded by the middleware (`startServer({ configure })`) gets the check in
+    // its handler rather than a hook of its own: the same work without the hook runner.
+    fuseAuthHooks(route);
     const label = route.url;
     const handler = route.handler;
     route.handler = function labelled(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {

@@ -54,7 +54,10 @@ describe('request latency by route, method and status (GET /metrics)', () => {
       observability: createObservability('silent'),
       configure(app, tessera) {
         app.decorateRequest('auth', null);
+        // Fused into the handler by Tessera's server (fuseAuthHooks) ...
         app.get('/app/private', { preHandler: requireAuth(tessera) }, async () => ({ ok: true }));
+        // ... and kept as a hook, because another hook follows it: refusals still count under the route.
+        app.get('/app/hooked', { preHandler: [requireAuth(tessera), (_request, _reply, done) => done()] }, async () => ({ ok: true }));
       },
     });
   });
@@ -74,6 +77,8 @@ describe('request latency by route, method and status (GET /metrics)', () => {
     for (let i = 0; i < 3; i++) await fetch(new URL('/auth/session', server.url), { headers: { cookie } });
     await fetch(new URL('/auth/session', server.url));
     await fetch(new URL('/app/private', server.url));
+    await fetch(new URL('/app/private', server.url), { headers: { cookie } });
+    await fetch(new URL('/app/hooked', server.url));
     await fetch(new URL('/no/such/path?x=1', server.url));
     await fetch(new URL('/auth/login', server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad json' });
     // The finish event of the last response may land just after fetch resolves.
@@ -82,6 +87,8 @@ describe('request latency by route, method and status (GET /metrics)', () => {
     expect(count(text, '/auth/session', 'GET', 200)).toBe(3);
     expect(count(text, '/auth/session', 'GET', 401)).toBe(1);
     expect(count(text, '/app/private', 'GET', 401)).toBe(1);
+    expect(count(text, '/app/private', 'GET', 200)).toBe(1);
+    expect(count(text, '/app/hooked', 'GET', 401)).toBe(1);
     expect(count(text, 'unmatched', 'GET', 404)).toBe(1);
     expect(count(text, '/auth/login', 'POST', 400)).toBe(1);
     expect(count(text, '/auth/login', 'POST', 200)).toBe(1);

@@ -15,7 +15,8 @@ import { type TestServer, startTestServer } from '../helpers/server.js';
  * One behaviour suite, every adapter: each mounts the same tiny app (GET/POST /private and
  * POST /form behind requireAuth, GET /maybe behind optionalAuth, all echoing the auth info)
  * over the Tessera instance of a real server, which is how a user embeds Tessera. Users sign
- * in over HTTP at that server; the apps must agree with it on every credential.
+ * in over HTTP at that server; the apps must agree with it on every credential. Fastify runs
+ * twice: with its hooks, and with them fused into the handlers (`fuseAuthHooks`).
  */
 
 interface MountedApp {
@@ -87,11 +88,12 @@ const adapters: Adapter[] = [
       return listen(createServer(app));
     },
   },
-  {
-    name: 'fastify',
+  ...[false, true].map((fused): Adapter => ({
+    name: fused ? 'fastify (hooks fused into handlers)' : 'fastify',
     create: (tessera, options) => fastify.requireAuth(tessera, options as never),
     async mount(tessera) {
       const app = Fastify();
+      if (fused) app.addHook('onRoute', fastify.fuseAuthHooks);
       app.decorateRequest('auth', null);
       app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -105,7 +107,7 @@ const adapters: Adapter[] = [
       const { port } = app.server.address() as AddressInfo;
       return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
     },
-  },
+  })),
   {
     name: 'hono',
     create: (tessera, options) => hono.requireAuth(tessera, options as never),
