@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { withRepeatedAuthorization } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { toProblemResponse, writeNodeProblem } from './problem-response.js';
 import { type AuthGuard, createAuthGuard, readCsrfFormField } from './shared.js';
@@ -42,7 +43,7 @@ async function run(guard: AuthGuard, tessera: Tessera, req: Request, res: Respon
   let auth: AuthInfo | null;
   try {
     // req.ip honours the app's 'trust proxy' setting, so it is the client the user configured.
-    auth = await guard.authenticate({ method: req.method, headers: req.headers, ip: req.ip ?? null, csrfFormField: readCsrfFormField(req.headers, req.body) });
+    auth = await guard.authenticate({ method: req.method, headers: withRepeatedAuthorization(req.headers, req.rawHeaders), ip: req.ip ?? null, csrfFormField: readCsrfFormField(req.headers, req.body) });
   } catch (error) {
     writeNodeProblem(res, toProblemResponse(error, tessera));
     return;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod, RouteOptions, preHandlerHookHandler } from 'fastify';
-import type { AuthRequest } from '../core/request.js';
+import { type AuthRequest, withRepeatedAuthorization } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { toProblemResponse } from './problem-response.js';
 import { type AuthGuard, createAuthGuard, readCsrfFormField } from './shared.js';
@@ -68,7 +68,7 @@ function createHook(tessera: Tessera, guard: AuthGuard): preHandlerHookHandler {
   };
   const toAuthRequest = (request: FastifyRequest): AuthRequest => ({
     method: request.method,
-    headers: request.headers,
+    headers: withRepeatedAuthorization(request.headers, request.raw.rawHeaders),
     ip: request.ip,
     csrfFormField: readCsrfFormField(request.headers, request.body),
   });

@@ -37,6 +37,8 @@ export function optionalAuth(tessera: Tessera, options?: MiddlewareOptions): Mid
 async function run(guard: AuthGuard, tessera: Tessera, c: Context<TesseraEnv>, next: Next): Promise<Response | undefined> {
   let auth: AuthInfo | null;
   try {
+    // Fetch `Headers` join a repeated header with ", ", so two Authorization headers arrive as
+    // one value the strict token parser refuses (H-01) — no rawHeaders check needed here.
     const headers = c.req.header();
     // `all: true` turns a repeated `_csrf` into an array, which readCsrfFormField refuses.
     const body = mayNeedFormToken(guard, c.req.method, headers) ? await c.req.parseBody({ all: true }).catch(() => undefined) : undefined;

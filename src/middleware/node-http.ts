@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthRequest } from '../core/request.js';
+import { type AuthRequest, withRepeatedAuthorization } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { toProblemResponse, writeNodeProblem } from './problem-response.js';
 import { type AuthGuard, createAuthGuard, readCsrfFormField } from './shared.js';
@@ -57,7 +57,7 @@ export function toAuthRequest(req: RequestWithAuth): AuthRequest {
   return {
     // A server request always has a method; if not, '' is unsafe, so CSRF still applies.
     method: req.method ?? '',
-    headers: req.headers,
+    headers: withRepeatedAuthorization(req.headers, req.rawHeaders),
     ip: req.socket.remoteAddress ?? null,
     csrfFormField: readCsrfFormField(req.headers, req.body),
   };

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AuthContext } from '../core/authenticate.js';
 import { AuthenticationError } from '../core/errors.js';
-import type { AuthRequest, RequestHeaders } from '../core/request.js';
+import { type AuthRequest, withRepeatedAuthorization } from '../core/request.js';
 import type { Tessera } from '../core/tessera.js';
 import { fuseAuthHooks } from '../middleware/fastify.js';
 import { serializeClearedCookie } from './cookies.js';
@@ -47,20 +47,6 @@ export interface RouteContext {
 /** Options of the HTTP server. */
 export interface ServerOptions {
   readonly heartbeatMs?: number;
-}
-
-/**
- * Node keeps only the first of several `Authorization` headers. Two credentials in one request
- * are ambiguous, and "first one wins" would let a proxy and a client disagree about who the
- * caller is, so a repeated header is handed to the core as a list, which it refuses.
- */
-function withRepeatedAuthorization(request: FastifyRequest): RequestHeaders {
-  const raw = request.raw.rawHeaders;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === 13 && (raw[i] as string).toLowerCase() === 'authorization') count++;
-  if (count < 2) return request.headers;
-  const values = raw.filter((_, i) => i % 2 === 1 && (raw[i - 1] as string).toLowerCase() === 'authorization');
-  return { ...request.headers, authorization: values };
 }
 
 /**
@@ -117,7 +103,7 @@ export async function buildServer(tessera: Tessera, observability: Observability
 
   const toAuthRequest = (request: FastifyRequest): AuthRequest => ({
     method: request.method,
-    headers: withRepeatedAuthorization(request),
+    headers: withRepeatedAuthorization(request.headers, request.raw.rawHeaders),
     ip: request.ip ?? null,
   });
 

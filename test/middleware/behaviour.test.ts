@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import expressFramework from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
@@ -123,10 +123,9 @@ const adapters: Adapter[] = [
       app.get('/maybe', hono.optionalAuth(tessera), (c) => c.json({ auth: c.get('auth') }));
       // A minimal node:http bridge (what @hono/node-server does), so Hono runs on a real port.
       const server = createServer(async (req, res) => {
+        // From rawHeaders, as @hono/node-server does: a repeated header reaches Hono joined.
         const headers = new Headers();
-        for (const [name, value] of Object.entries(req.headers)) {
-          for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, item);
-        }
+        for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
         const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
         const response = await app.fetch(new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body }));
         const out: Record<string, string | string[]> = Object.fromEntries(response.headers);
@@ -164,6 +163,18 @@ async function call(
   const text = await response.text();
   const json = (response.headers.get('content-type') ?? '').includes('json') && text.length > 0;
   return { status: response.status, headers: response.headers, body: json ? JSON.parse(text) : text, text };
+}
+
+/** The status code of one request sent byte for byte (fetch cannot repeat a header). */
+function rawStatus(app: MountedApp, head: string): Promise<number> {
+  const { hostname, port } = new URL(app.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`${head}Host: ${hostname}:${port}\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('end', () => resolve(Number(text.split(' ')[1])));
+    socket.on('error', reject);
+  });
 }
 
 function expectProblem(reply: Reply, status: number, code: string): void {
@@ -252,6 +263,23 @@ describe.each(adapters)('middleware: $name', (adapter) => {
     const authorization = 'Bearer not-a-token';
     expectProblem(await call(app, 'GET', '/private', { cookie: alice.browser.cookie, headers: { authorization } }), 401, 'invalid_token');
     expectProblem(await call(app, 'POST', '/private', { cookie: alice.browser.cookie, headers: { ...sameOrigin, authorization } }), 401, 'invalid_token');
+  });
+
+  it('H-01: two Authorization headers are 401 whichever comes first, as at the server', async () => {
+    const login = await fetch(new URL('/auth/login', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: carol.email, password: carol.password, carrier: 'bearer' }),
+    });
+    const token = ((await login.json()) as { access_token: string }).access_token;
+    expect((await call(app, 'GET', '/private', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    for (const [first, second] of [
+      [token, 'garbage'],
+      ['garbage', token],
+      [token, token],
+    ]) {
+      expect(await rawStatus(app, `GET /private HTTP/1.1\r\nAuthorization: Bearer ${first}\r\nAuthorization: Bearer ${second}\r\n`)).toBe(401);
+    }
   });
 
   it('optionalAuth lets an anonymous request through with auth null', async () => {
