@@ -34,10 +34,12 @@ export function singleHeader(headers: RequestHeaders, name: string): string | nu
  * Node keeps only the first of several `Authorization` headers. Two credentials in one request
  * are ambiguous, and "first one wins" would let a proxy and a client disagree about who the
  * caller is, so a repeated header is handed on as a list, which the authenticator refuses
- * (H-01). `rawHeaders` is Node's flat name/value list of the same request. The usual request
- * (no or one Authorization header) gets `headers` itself back, with no copy.
+ * (H-01). `rawHeaders` is Node's flat name/value list of the same request (absent on a
+ * hand-made request object, which then has only `headers` to go by). The usual request (no or
+ * one Authorization header) gets `headers` itself back, with no copy.
  */
-export function withRepeatedAuthorization(headers: RequestHeaders, rawHeaders: readonly string[]): RequestHeaders {
+export function withRepeatedAuthorization(headers: RequestHeaders, rawHeaders: readonly string[] | undefined): RequestHeaders {
+  if (rawHeaders === undefined) return headers;
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).length === 13 && (rawHeaders[i] as string).toLowerCase() === 'authorization') count++;
   if (count < 2) return headers;

@@ -79,9 +79,10 @@ beforeAll(async () => {
     args: ['examples/ssr-cookie/server.mjs'],
     env: { PORT: '0', TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: 'warn' },
   });
-  const match = await server.waitForOutput(/listening on (http:\/\/[^\s]+)/, 20_000);
+  // Well under a second on an idle machine; the margin is for a CI machine busy with Chromium.
+  const match = await server.waitForOutput(/listening on (http:\/\/[^\s]+)/, 60_000);
   url = match[1]!;
-});
+}, 90_000);
 
 afterAll(async () => {
   await server?.stop();
