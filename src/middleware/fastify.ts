@@ -36,6 +36,9 @@ export function optionalAuth(tessera: Tessera, options?: MiddlewareOptions): pre
 /** Marks Tessera's hooks; the value wraps a route handler in the same check. */
 const FUSE = Symbol('tessera.fuseAuthHook');
 
+/** What the in-memory decision returns for a request it refused (and answered). */
+const REFUSED = Symbol('tessera.refused');
+
 type FusableHook = preHandlerHookHandler & { [FUSE]?: (handler: RouteHandlerMethod) => RouteHandlerMethod };
 
 /**
@@ -72,22 +75,27 @@ function createHook(tessera: Tessera, guard: AuthGuard): preHandlerHookHandler {
     ip: request.ip,
     csrfFormField: readCsrfFormField(request.headers, request.body),
   });
-  const hook: FusableHook = function tesseraAuth(request, reply, done) {
-    let authRequest: AuthRequest;
-    let decided: AuthInfo | null | undefined;
+  /**
+   * The decision from memory: the caller, null (anonymous), `undefined` (ask the store), or
+   * REFUSED when the request was refused and has been answered.
+   */
+  const decideNow = (request: FastifyRequest, reply: FastifyReply): AuthInfo | null | undefined | typeof REFUSED => {
     try {
-      authRequest = toAuthRequest(request);
-      decided = guard.authenticateNow(authRequest);
+      return guard.authenticateNow(toAuthRequest(request));
     } catch (error) {
       refuse(reply, error);
-      return;
+      return REFUSED;
     }
+  };
+  const hook: FusableHook = function tesseraAuth(request, reply, done) {
+    const decided = decideNow(request, reply);
+    if (decided === REFUSED) return;
     if (decided !== undefined) {
       request.auth = decided;
       done();
       return;
     }
-    guard.authenticate(authRequest).then(
+    guard.authenticate(toAuthRequest(request)).then(
       (auth) => {
         request.auth = auth;
         done();
@@ -97,17 +105,10 @@ function createHook(tessera: Tessera, guard: AuthGuard): preHandlerHookHandler {
   };
   hook[FUSE] = (handler) =>
     function tesseraAuthThen(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): unknown {
-      let authRequest: AuthRequest;
-      let decided: AuthInfo | null | undefined;
-      try {
-        authRequest = toAuthRequest(request);
-        decided = guard.authenticateNow(authRequest);
-      } catch (error) {
-        // Answered; `undefined` tells Fastify the handler took care of the reply (as a hook
-        // that never calls done() does).
-        refuse(reply, error);
-        return undefined;
-      }
+      const decided = decideNow(request, reply);
+      // Answered; `undefined` tells Fastify the handler took care of the reply (as a hook that
+      // never calls done() does).
+      if (decided === REFUSED) return undefined;
       if (decided !== undefined) {
         request.auth = decided;
         // The handler's own result, untouched: Fastify treats it exactly as without fusion.
@@ -118,7 +119,7 @@ function createHook(tessera: Tessera, guard: AuthGuard): preHandlerHookHandler {
       // itself a thenable that settles when the response has been sent: Fastify then waits for
       // it instead of answering an empty 200. A thrown error rejects, and Fastify's error
       // handler answers it, as for a throwing handler.
-      return guard.authenticate(authRequest).then(
+      return guard.authenticate(toAuthRequest(request)).then(
         (auth) => {
           request.auth = auth;
           const result: unknown = handler.call(this, request, reply);
