@@ -136,18 +136,11 @@ const PAYLOAD_OFFSET = MAX_COMPACT_JWS_LENGTH;
 const SIGNATURE_OFFSET = PAYLOAD_OFFSET + MAX_DECODED_LENGTH;
 const scratch = Buffer.allocUnsafeSlow(SIGNATURE_OFFSET + MAX_DECODED_LENGTH);
 
-// Views of the scratch buffer handed to node:crypto, kept per region for the last length seen:
-// every token of one issuer and key has the same signature length, and often the same signing
-// input length, so the view objects are made once instead of per token.
-const lastViews = new Map<number, Buffer>();
-
-function scratchView(start: number, length: number): Buffer {
-  const last = lastViews.get(start);
-  if (last !== undefined && last.length === length) return last;
-  const view = scratch.subarray(start, start + length);
-  lastViews.set(start, view);
-  return view;
-}
+// Views of the scratch buffer handed to node:crypto, one per region, kept for the last length
+// seen: every token of one issuer and key has the same signature length, and often the same
+// signing-input length, so the view objects are made once instead of per token.
+let signingInputView = scratch.subarray(0, 0);
+let signatureView = scratch.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET);
 
 /** A verified JWS whose payload bytes sit in the scratch buffer until the next verification. */
 interface VerifiedInScratch {
@@ -186,8 +179,10 @@ function verifyJwsInScratch(
   const payloadLength = decodeBase64UrlInto(scratch, headerEnd + 1, payloadEnd, scratch, PAYLOAD_OFFSET);
   const signatureLength = decodeBase64UrlInto(scratch, payloadEnd + 1, token.length, scratch, SIGNATURE_OFFSET);
   if (payloadLength < 0 || signatureLength <= 0) throw invalid();
-  const signingInput = scratchView(0, payloadEnd);
-  const signature = scratchView(SIGNATURE_OFFSET, signatureLength);
+  if (signingInputView.length !== payloadEnd) signingInputView = scratch.subarray(0, payloadEnd);
+  if (signatureView.length !== signatureLength) signatureView = scratch.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + signatureLength);
+  const signingInput = signingInputView;
+  const signature = signatureView;
   if (!verifyJwsSignature(key.alg, key.key, signingInput, signature)) throw invalid();
   if (headerCache !== null && cached === undefined) {
     if (headerCache.length >= HEADER_CACHE_SIZE) headerCache.length = 0;
